@@ -1,0 +1,44 @@
+// Losses (torch.nn.functional names and defaults) and the two image losses of the visualization
+// suite: the Gram matrix (style) and total variation (smoothness).
+#pragma once
+
+#include "cnnlab/tensor/tensor.hpp"
+
+namespace cnnlab::ops {
+
+enum class Reduction { kNone, kMean, kSum, kBatchMean };
+
+struct CrossEntropyOptions {
+  Tensor weight = {};            ///< (C) class weights, or undefined
+  Reduction reduction = Reduction::kMean;
+  double label_smoothing = 0.0;  ///< in [0, 1]
+  int64_t ignore_index = -100;
+};
+
+/// logits (N, C), target (N) int64 in [0, C) -> scalar (or (N) with kNone).
+/// Same as nll_loss(log_softmax(logits, 1), target) when label_smoothing = 0; with smoothing the
+/// target distribution is (1 - ls) one_hot + ls / C, weighted as PyTorch does.
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntropyOptions& options = {});
+
+/// log_probs (N, C), target (N) int64 -> -log_probs[n, target[n]] * weight[target[n]], the mean
+/// divides by the sum of the weights of the non-ignored targets.
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const CrossEntropyOptions& options = {});
+
+/// (input - target)^2, reduced (kMean or kSum or kNone). Differentiable in both.
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean);
+
+/// input holds log-probabilities; target probabilities (or log-probabilities when log_target).
+/// Pointwise target * (log target - input); kBatchMean divides the sum by N (the mathematically
+/// correct KL; PyTorch's default kMean divides by every element).
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean,
+              bool log_target = false);
+
+/// features (N, C, H, W) -> (N, C, C): G[n] = F F^T / (C * H * W) with F = features[n] viewed
+/// as (C, H*W) (Gatys et al. 2015, normalized as in PyTorch's neural-style tutorial).
+Tensor gram_matrix(const Tensor& features);
+
+/// x (N, C, H, W) -> scalar: sum over n, c and the (H-1) x (W-1) grid of
+/// ((x[i, j+1] - x[i, j])^2 + (x[i+1, j] - x[i, j])^2)^(beta / 2) (Mahendran & Vedaldi 2015).
+Tensor total_variation(const Tensor& x, double beta = 2.0);
+
+}  // namespace cnnlab::ops

@@ -1,0 +1,26 @@
+// Pooling: max, average and adaptive average over (N, C, H, W), as torch.nn.functional.
+#pragma once
+
+#include "cnnlab/tensor/tensor.hpp"
+
+namespace cnnlab::ops {
+
+struct Pool2dParams {
+  Size2 kernel = 2;
+  Size2 stride = 0;     ///< 0 means "equal to kernel" (PyTorch's default)
+  Size2 padding = 0;    ///< at most kernel/2; max pooling pads with -inf, average with zeros
+  Size2 dilation = 1;   ///< max pooling only
+  bool ceil_mode = false;  ///< round the output size up; a window must start inside the input
+  bool count_include_pad = true;  ///< average pooling: divide by the window size incl. padding
+};
+
+/// (N, C, H, W) -> (N, C, OH, OW), OH = floor_or_ceil((H + 2p - d(k-1) - 1) / s) + 1.
+/// NOTE: on ties the first maximum (in row-major window order) wins and gets the gradient.
+Tensor max_pool2d(const Tensor& input, const Pool2dParams& params);
+/// (N, C, H, W) -> (N, C, OH, OW); the divisor follows PyTorch (count_include_pad, and windows
+/// clipped by ceil_mode count only the part inside input + padding).
+Tensor avg_pool2d(const Tensor& input, const Pool2dParams& params);
+/// (N, C, H, W) -> (N, C, out.h, out.w); window i spans [floor(i*H/OH), ceil((i+1)*H/OH)).
+Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size);
+
+}  // namespace cnnlab::ops

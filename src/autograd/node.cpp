@@ -1,0 +1,40 @@
+// record(): how ops add a node to the graph.
+#include "cnnlab/autograd/node.hpp"
+
+#include "cnnlab/autograd/grad_mode.hpp"
+
+namespace cnnlab::autograd {
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Tensor& t : inputs) {
+    if (t.defined() && t.requires_grad()) return true;
+  }
+  return false;
+}
+
+void record(const std::string& name, const std::vector<Tensor>& inputs, Tensor& output,
+            BackwardFn backward) {
+  std::vector<Edge> next;
+  next.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    Edge e;
+    if (t.defined()) {
+      e.shape = t.shape();
+      e.dtype = t.dtype();
+      if (t.requires_grad()) {
+        if (t.grad_fn()) {
+          e.fn = t.grad_fn();
+        } else {
+          e.leaf = t.impl_ptr();
+        }
+      }
+    }
+    next.push_back(std::move(e));
+  }
+  TensorImpl& out = *output.impl_ptr();
+  out.grad_fn = std::make_shared<Node>(name, std::move(next), std::move(backward));
+  out.requires_grad = true;
+}
+
+}  // namespace cnnlab::autograd
