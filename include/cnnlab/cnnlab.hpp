@@ -8,6 +8,8 @@
 #include "cnnlab/core/check.hpp"
 #include "cnnlab/core/error.hpp"
 #include "cnnlab/core/rng.hpp"
+#include "cnnlab/io/atomic_file.hpp"
+#include "cnnlab/io/idx.hpp"
 #include "cnnlab/io/safetensors.hpp"
 #include "cnnlab/nn/module.hpp"
 #include "cnnlab/ops/math.hpp"

@@ -1,0 +1,31 @@
+// nn::Sequential: a chain of modules named "0", "1", ... (PyTorch's naming, so parameters are
+// "features.0.weight" inside a model that registers the Sequential as "features").
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+
+#include "cnnlab/nn/module.hpp"
+
+namespace cnnlab::nn {
+
+class Sequential final : public Module {
+ public:
+  Sequential() : Module("Sequential") {}
+  Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+
+  /// Appends a module under the next index and returns it.
+  template <typename M>
+  std::shared_ptr<M> push_back(std::shared_ptr<M> module) {
+    add_child(std::to_string(children().size()), module);
+    return module;
+  }
+
+  /// Runs each module (through operator(), so hooks fire) on the previous one's output. A
+  /// ShapeError inside layer i is rethrown naming the layer and the shape it received.
+  Tensor forward(const Tensor& input) override;
+  size_t size() const { return children().size(); }
+  Module& operator[](size_t i) const { return *children()[i].second; }
+};
+
+}  // namespace cnnlab::nn
