@@ -51,14 +51,12 @@ void binary_forward(T* y, const T* a, const T* b, const BroadcastGeometry& g, F 
   for_each_broadcast<2>(g, [&](int64_t o, const int64_t* off) { y[o] = f(a[off[0]], b[off[1]]); });
 }
 
-/// Sums x into y, where g.out_dims are x's dims and g.strides[0] maps them into y (stride 0 on
-/// reduced dims). Adds into y: the caller zero-fills it.
-/// NOTE: accumulates in double for float inputs too, so long float32 sums do not drift.
+/// Sums x into acc, where g.out_dims are x's dims and g.strides[0] maps them into acc (stride 0
+/// on reduced dims). Adds into acc: the caller zero-fills it.
+/// NOTE: the accumulator is double for float inputs too, so long float32 sums do not drift.
 template <typename T>
-void sum_forward(T* y, const T* x, int64_t y_numel, const BroadcastGeometry& g) {
-  std::vector<double> acc(static_cast<size_t>(y_numel), 0.0);
+void sum_forward(double* acc, const T* x, const BroadcastGeometry& g) {
   for_each_broadcast<1>(g, [&](int64_t i, const int64_t* off) { acc[off[0]] += x[i]; });
-  for (int64_t j = 0; j < y_numel; ++j) y[j] += static_cast<T>(acc[j]);
 }
 
 }  // namespace cnnlab::kernels

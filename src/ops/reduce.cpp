@@ -113,17 +113,16 @@ ValuesIndices extreme_along(const Tensor& x, int64_t dim, bool keepdim, const ch
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const std::vector<int64_t> rd = reduce_dims(x.shape(), dims, "sum");
   const Shape kept = reduced_shape(x.shape(), rd, true);
-  Tensor y = Tensor::zeros(kept, x.dtype());
-  // map x's dims into y: stride 0 on reduced dims
+  // map x's dims into the result: stride 0 on reduced dims
   std::vector<int64_t> y_strides = kept.strides();
   for (int64_t d : rd) y_strides[static_cast<size_t>(d)] = 0;
   const kernels::BroadcastGeometry g{x.shape().dims(), {y_strides}};
+  Tensor acc = Tensor::zeros(kept, Dtype::kFloat64);
   dispatch_float(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
-    kernels::sum_forward<T>(y.data<T>(), x.data<T>(), y.numel(), g);
+    kernels::sum_forward<T>(acc.data<double>(), x.data<T>(), g);
   });
-  y = Tensor(y.impl_ptr());  // plain result; reshape below must not record
-  Tensor out = y.reshape(reduced_shape(x.shape(), rd, keepdim));
+  Tensor out = to_dtype(acc, x.dtype()).reshape(reduced_shape(x.shape(), rd, keepdim));
   if (autograd::needs_grad({x})) {
     autograd::record("sum", {x}, out, [kept, in_shape = x.shape()](const Tensor& dy) {
       // broadcast dy back over the reduced dims

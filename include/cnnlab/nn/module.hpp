@@ -43,7 +43,7 @@ class Module {
   /// forward() followed by the forward hooks.
   Tensor operator()(const Tensor& input);
 
-  /// One-line description, e.g. "Conv2d(1, 6, kernel_size=5, stride=1, padding=2)".
+  /// One-line description in PyTorch's format, e.g. "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))".
   virtual std::string repr() const { return type_name_ + "()"; }
   /// Multi-line description of the module tree, in PyTorch's print format.
   std::string to_string() const;

@@ -12,9 +12,12 @@ struct LrnParams {
   double k = 1.0;       ///< AlexNet: 2
 };
 
-/// (N, C, H, W) -> same. y = x / (k + alpha/size * sum_{c' in window(c)} x[c']^2)^beta, the window
+/// (N, C, H, W) -> same (any rank >= 3 works: the dims after C are positions).
+/// y = x / (k + alpha/size * sum_{c' in window(c)} x[c']^2)^beta, the window
 /// spanning channels [c - size/2, c + (size-1)/2] clipped to [0, C).
 /// NOTE: alpha is divided by size, PyTorch's convention (the AlexNet paper's alpha is not).
+/// Differentiable (op name "local_response_norm"). Throws ShapeError for rank < 3 and
+/// ValueError for size < 1.
 Tensor local_response_norm(const Tensor& input, const LrnParams& params = {});
 
 }  // namespace cnnlab::ops

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,15 @@ struct Size2 {
   Size2(int64_t v) : h(v), w(v) {}  // NOLINT(google-explicit-constructor): 3 means 3x3
   Size2(int64_t h_, int64_t w_) : h(h_), w(w_) {}
   bool square() const { return h == w; }
-  std::string str() const { return square() ? std::to_string(h) : "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; }
+  std::string str() const {
+    std::ostringstream out;  // NOTE: not string concatenation, which trips GCC 12's bogus -Wrestrict
+    if (square()) {
+      out << h;
+    } else {
+      out << '(' << h << ", " << w << ')';
+    }
+    return out.str();
+  }
   friend bool operator==(const Size2& a, const Size2& b) { return a.h == b.h && a.w == b.w; }
   friend std::ostream& operator<<(std::ostream& out, const Size2& s) { return out << s.str(); }
 };

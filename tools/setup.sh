@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that cnnlab's build, tests and demo need, when missing. Idempotent:
+# installs nothing (and does not touch apt) when everything is present. Uses sudo when not root.
+# The package list, and why each is needed, is in README.md ("What gets installed").
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkgconf   # compiler and build
+  libgtest-dev libgmock-dev  # tests
+  nlohmann-json3-dev       # JSON: safetensors headers, config files
+  zlib1g-dev               # gzip-compressed IDX files
+  dataset-fashion-mnist    # the demo's data: /usr/share/datasets/fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
