@@ -61,7 +61,7 @@ int main(int argc, char** argv) try {
     double loss_sum = 0;
     int64_t batches = 0;
     for (int64_t start = 0; start + batch_size <= train.size(); start += batch_size) {
-      const Tensor idx = Tensor::from_vector(
+      const Tensor idx = Tensor::from_int64(
           std::vector<int64_t>(order.begin() + start, order.begin() + start + batch_size), {batch_size});
       const Tensor x = normalize(ops::index_select(train.images, 0, idx));  // (64, 1, 28, 28)
       const Tensor y = ops::index_select(train.labels, 0, idx);  // (64)

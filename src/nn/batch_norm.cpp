@@ -2,44 +2,15 @@
 // initial values, the train/eval dispatch onto ops::batch_norm, and repr in PyTorch's format.
 #include "cnnlab/nn/batch_norm.hpp"
 
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 
 #include "cnnlab/ops/norm.hpp"
+#include "detail/python_repr.hpp"
 
 namespace cnnlab::nn {
-namespace {
 
-// A double as Python's repr() prints it: the shortest round-trip digits, fixed notation for
-// exponents in [-4, 16) ("0.1", "2.0", "0.0001"), scientific otherwise ("1e-05").
-std::string python_float(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  const std::string s(buf, res.ptr);
-  const size_t e = s.find('e');
-  std::string mant = s.substr(0, e);
-  const int exp = std::atoi(s.c_str() + e + 1);
-  const std::string sign = mant[0] == '-' ? "-" : "";
-  if (!sign.empty()) mant.erase(0, 1);
-  std::string digits;
-  for (char ch : mant) {
-    if (ch != '.') digits += ch;
-  }
-  if (exp >= -4 && exp < 16) {
-    if (exp < 0) return sign + "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
-    const auto int_len = static_cast<size_t>(exp) + 1;
-    if (digits.size() <= int_len) {
-      return sign + digits + std::string(int_len - digits.size(), '0') + ".0";
-    }
-    return sign + digits.substr(0, int_len) + "." + digits.substr(int_len);
-  }
-  const std::string m = digits.size() == 1 ? digits : digits.substr(0, 1) + "." + digits.substr(1);
-  const std::string ex = std::to_string(std::abs(exp));
-  return sign + m + "e" + (exp < 0 ? "-" : "+") + (ex.size() < 2 ? "0" : "") + ex;
-}
+using detail::python_float;
+namespace {
 
 const char* python_bool(bool b) { return b ? "True" : "False"; }
 

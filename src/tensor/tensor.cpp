@@ -110,9 +110,9 @@ Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape
   return t;
 }
 
-Tensor Tensor::from_vector(const std::vector<int64_t>& values, const Shape& shape) {
+Tensor Tensor::from_int64(const std::vector<int64_t>& values, const Shape& shape) {
   CNNLAB_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), ShapeError,
-               "from_vector: shape ", shape, " needs ", shape.numel(), " values, got ",
+               "from_int64: shape ", shape, " needs ", shape.numel(), " values, got ",
                values.size());
   Tensor t = empty(shape, Dtype::kInt64);
   std::copy(values.begin(), values.end(), t.data<int64_t>());
@@ -164,14 +164,14 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::detach() const { return alias(*this, shape(), 0); }
 
-void Tensor::copy_(const Tensor& src) {
+void Tensor::copy_(const Tensor& src) const {
   CNNLAB_CHECK(src.numel() == numel() && src.dtype() == dtype(), ShapeError,
                "copy_: expected a source with ", numel(), " ", dtype(), " elements, got ",
                src.shape(), " ", src.dtype());
   std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel() * dtype_size(dtype())));
 }
 
-void Tensor::fill_(double value) {
+void Tensor::fill_(double value) const {
   dispatch_all(dtype(), [&](auto tag) {
     using T = decltype(tag);
     std::fill_n(data<T>(), numel(), static_cast<T>(value));

@@ -21,7 +21,7 @@ Tensor rand64(const Shape& s, Rng& rng, double lo = -1.0, double hi = 1.0) {
 }
 
 Tensor labels(const std::vector<int64_t>& v) {
-  return Tensor::from_vector(v, {static_cast<int64_t>(v.size())});
+  return Tensor::from_int64(v, {static_cast<int64_t>(v.size())});
 }
 
 TEST(CrossEntropyGrad, EveryReductionWeightAndSmoothing) {

@@ -60,8 +60,8 @@ TEST(MathGrad, Reductions) {
 TEST(MathGrad, DataMovement) {
   Rng rng(4);
   const Tensor x = rand64({2, 3, 4}, rng), y = rand64({2, 2, 4}, rng);
-  const Tensor idx = Tensor::from_vector(std::vector<int64_t>{2, 0, 2}, {3});
-  const Tensor labels = Tensor::from_vector(std::vector<int64_t>{1, 0, 3, 3, 2, 1}, {2, 3, 1});
+  const Tensor idx = Tensor::from_int64(std::vector<int64_t>{2, 0, 2}, {3});
+  const Tensor labels = Tensor::from_int64(std::vector<int64_t>{1, 0, 3, 3, 2, 1}, {2, 3, 1});
   for (auto op : {+[](const V& v) { return ops::transpose(v[0], 0, 2); },
                   +[](const V& v) { return ops::permute(v[0], {1, 2, 0}); },
                   +[](const V& v) { return ops::stack({v[0], v[0] * 2.0}, 1); },

@@ -87,7 +87,9 @@ class Tensor {
   /// Copies values (row-major) into a new tensor; throws ShapeError if the count differs.
   static Tensor from_vector(const std::vector<double>& values, const Shape& shape,
                             Dtype dtype = Dtype::kFloat32);
-  static Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape);
+  /// Copies int64 values (labels, indices) into a new int64 tensor. A separate name, so that
+  /// from_vector({0.5, 1.0}, shape) is never ambiguous.
+  static Tensor from_int64(const std::vector<int64_t>& values, const Shape& shape);
   static Tensor scalar(double value, Dtype dtype = Dtype::kFloat32) { return full({}, value, dtype); }
   static Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 
@@ -127,10 +129,11 @@ class Tensor {
   Tensor to(Dtype dtype) const;
   /// Same data, cut from the graph: no grad_fn, requires_grad false.
   Tensor detach() const;
-  /// Copies src's values into this tensor in place (same numel and dtype); not recorded.
-  void copy_(const Tensor& src);
+  /// Copies src's values into this tensor's storage in place (same numel and dtype); not
+  /// recorded. const like PyTorch's: the handle is const, the elements are not.
+  void copy_(const Tensor& src) const;
   /// Sets every element to value in place; not recorded.
-  void fill_(double value);
+  void fill_(double value) const;
   /// Returns a kStrided tensor with the same values (itself when already strided).
   Tensor to_strided() const { return *this; }
 

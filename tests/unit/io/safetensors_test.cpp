@@ -30,7 +30,7 @@ TEST(Safetensors, RoundTripsTensorsAndMetadata) {
   Rng rng(5);
   const Tensor a = Tensor::normal({2, 3}, 0, 1, rng);
   const Tensor b = Tensor::normal({4}, 0, 1, rng, Dtype::kFloat64);
-  const Tensor c = Tensor::from_vector(std::vector<int64_t>{7, -1}, {2});
+  const Tensor c = Tensor::from_int64(std::vector<int64_t>{7, -1}, {2});
   io::save_safetensors(path, {{"a", a}, {"b.weight", b}, {"c", c}}, {{"epoch", "3"}});
   const io::TensorFile f = io::load_safetensors(path);
   EXPECT_TENSOR_EQ(f.at("a"), a);

@@ -122,7 +122,7 @@ TEST(SoftmaxShape, RejectsDimOutOfRange) {
 }
 
 TEST(ActivationShape, RejectsIntegerInput) {
-  const Tensor labels = Tensor::from_vector(std::vector<int64_t>{1, 2}, {2});
+  const Tensor labels = Tensor::from_int64(std::vector<int64_t>{1, 2}, {2});
   EXPECT_THROW_WITH(ops::relu(labels), ValueError,
                     "relu: expected a float32 or float64 tensor, got int64");
   EXPECT_THROW_WITH(ops::softmax(labels, 0), ValueError,

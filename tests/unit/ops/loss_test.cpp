@@ -19,7 +19,7 @@ namespace {
 using ops::Reduction;
 
 Tensor labels(const std::vector<int64_t>& v) {
-  return Tensor::from_vector(v, {static_cast<int64_t>(v.size())});
+  return Tensor::from_int64(v, {static_cast<int64_t>(v.size())});
 }
 
 Tensor f64(const std::vector<double>& v, const Shape& s) {
@@ -161,7 +161,7 @@ TEST(LossShape, RejectsBadShapes) {
   const Tensor z = Tensor::zeros({2, 3});
   EXPECT_THROW_WITH(ops::cross_entropy(Tensor::zeros({3}), labels({1})), ShapeError,
                     "cross_entropy: expected logits of shape (N, C), got shape [3]");
-  EXPECT_THROW_WITH(ops::cross_entropy(z, Tensor::from_vector(std::vector<int64_t>{1, 2}, {2, 1})),
+  EXPECT_THROW_WITH(ops::cross_entropy(z, Tensor::from_int64(std::vector<int64_t>{1, 2}, {2, 1})),
                     ShapeError,
                     "cross_entropy: expected a target of shape [2] for logits [2, 3], got [2, 1]");
   EXPECT_THROW_WITH(

@@ -228,7 +228,7 @@ TEST(AdaptiveAvgPool2dShape, RejectsBadOutputSizeAndEmptyInput) {
 }
 
 TEST(Pool2dShape, RejectsIntegerInput) {
-  const Tensor labels = Tensor::from_vector(std::vector<int64_t>(16, 1), {1, 1, 4, 4});
+  const Tensor labels = Tensor::from_int64(std::vector<int64_t>(16, 1), {1, 1, 4, 4});
   EXPECT_THROW_WITH(ops::max_pool2d(labels, {.kernel = 2}), ValueError,
                     "max_pool2d: expected a float32 or float64 tensor, got int64");
 }

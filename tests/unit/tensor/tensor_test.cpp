@@ -160,18 +160,18 @@ TEST(TensorShapeOps, PermuteCatStackSplitIndex) {
   const auto parts = ops::split(Tensor::arange(0, 5), 2);
   ASSERT_EQ(parts.size(), 3u);
   EXPECT_EQ(parts[2].to_vector(), (std::vector<double>{4}));
-  const Tensor idx = Tensor::from_vector(std::vector<int64_t>{2, 0}, {2});
+  const Tensor idx = Tensor::from_int64(std::vector<int64_t>{2, 0}, {2});
   EXPECT_EQ(ops::index_select(x, 1, idx).to_vector(), (std::vector<double>{2, 0, 5, 3}));
-  const Tensor labels = Tensor::from_vector(std::vector<int64_t>{1, 2}, {2, 1});
+  const Tensor labels = Tensor::from_int64(std::vector<int64_t>{1, 2}, {2, 1});
   EXPECT_EQ(ops::gather(x, 1, labels).to_vector(), (std::vector<double>{1, 5}));
-  EXPECT_EQ(ops::one_hot(Tensor::from_vector(std::vector<int64_t>{2, 0}, {2}), 3).to_vector(),
+  EXPECT_EQ(ops::one_hot(Tensor::from_int64(std::vector<int64_t>{2, 0}, {2}), 3).to_vector(),
             (std::vector<double>{0, 0, 1, 1, 0, 0}));
   EXPECT_EQ(x.to(Dtype::kFloat64).dtype(), Dtype::kFloat64);
   EXPECT_THROW_WITH(ops::cat({x, Tensor::zeros({3, 3})}, 1), ShapeError,
                     "cat: tensor 1 has shape [3, 3] but tensor 0 has shape [2, 3]");
-  EXPECT_THROW_WITH(ops::gather(x, 1, Tensor::from_vector(std::vector<int64_t>{3, 0}, {2, 1})),
+  EXPECT_THROW_WITH(ops::gather(x, 1, Tensor::from_int64(std::vector<int64_t>{3, 0}, {2, 1})),
                     ShapeError, "gather: index 3 is out of range for dim 1 of size 3");
-  EXPECT_THROW_WITH(ops::one_hot(Tensor::from_vector(std::vector<int64_t>{5}, {1}), 3), ValueError,
+  EXPECT_THROW_WITH(ops::one_hot(Tensor::from_int64(std::vector<int64_t>{5}, {1}), 3), ValueError,
                     "one_hot: label 5 at position 0 is outside [0, 3)");
   EXPECT_THROW_WITH(ops::index_select(x, 0, Tensor::zeros({1})), ValueError,
                     "index_select: expected an int64 index tensor, got float32");
