@@ -5,8 +5,8 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkgconf   # compiler and build
-  libgtest-dev libgmock-dev  # tests
+  g++ cmake make           # compiler and build
+  libgtest-dev             # tests (GoogleTest)
   nlohmann-json3-dev       # JSON: safetensors headers, config files
   zlib1g-dev               # gzip-compressed IDX files
   dataset-fashion-mnist    # the demo's data: /usr/share/datasets/fashion-mnist
