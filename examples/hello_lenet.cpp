@@ -43,6 +43,12 @@ int main(int argc, char** argv) try {
   }
   const int64_t train_images = argc > 2 ? std::atoll(argv[2]) : 4000;
   const int epochs = argc > 3 ? std::atoi(argv[3]) : 3;
+  const int64_t batch_size = 64;
+  if (train_images < batch_size || epochs < 1) {
+    std::fprintf(stderr, "hello_lenet: expected TRAIN_IMAGES >= %lld and EPOCHS >= 1\n",
+                 static_cast<long long>(batch_size));
+    return 2;
+  }
   const data::Mnist train(argv[1], data::Split::kTrain, train_images);  // throws IoError naming the file
   const data::Mnist test(argv[1], data::Split::kTest, 2000);
   std::printf("training LeNet-5 on %lld images of %s, testing on %lld\n",
@@ -51,7 +57,6 @@ int main(int argc, char** argv) try {
   Rng rng(42);  // every random draw (weights, shuffling) comes from here
   auto model = models::make_lenet5({.num_classes = 10}, rng);
   optim::Sgd opt(model->parameters(), {.lr = 0.02, .momentum = 0.9});
-  const int64_t batch_size = 64;
 
   std::vector<int64_t> order(static_cast<size_t>(train.size()));
   for (int epoch = 1; epoch <= epochs; ++epoch) {

@@ -38,8 +38,9 @@ Tensor run_hooks(const std::vector<TensorHook>& hooks, Tensor grad, const std::s
   for (const TensorHook& hook : hooks) {
     Tensor replaced = hook(grad);
     if (!replaced.defined()) continue;
-    CNNLAB_CHECK(replaced.shape() == grad.shape(), ShapeError, "backward hook on ", where,
-                 ": expected a gradient of shape ", grad.shape(), ", got ", replaced.shape());
+    CNNLAB_CHECK(replaced.shape() == grad.shape() && replaced.dtype() == grad.dtype(), ShapeError,
+                 "backward hook on ", where, ": expected a gradient of shape ", grad.shape(), " (",
+                 grad.dtype(), "), got ", replaced.shape(), " (", replaced.dtype(), ")");
     grad = replaced;
   }
   return grad;

@@ -91,13 +91,16 @@ TensorFile load_safetensors(const std::string& path) {
     }
     Shape shape;
     uint64_t numel = 1;
+    constexpr uint64_t kMaxElements = uint64_t{1} << 40;
     for (const auto& d : entry["shape"]) {
-      CNNLAB_CHECK(d.is_number_unsigned() && d.get<uint64_t>() < (1ULL << 40), IoError,
+      CNNLAB_CHECK(d.is_number_unsigned() && d.get<uint64_t>() <= kMaxElements, IoError,
                    "load_safetensors: '", path, "': tensor '", name, "' has an invalid dim");
-      shape.push_back(d.get<int64_t>());
-      numel *= d.get<uint64_t>();
-      CNNLAB_CHECK(numel < (1ULL << 40), IoError, "load_safetensors: '", path, "': tensor '",
-                   name, "' is too large");
+      const uint64_t dim = d.get<uint64_t>();
+      // check before multiplying, so the product cannot wrap around
+      CNNLAB_CHECK(dim == 0 || numel <= kMaxElements / dim, IoError, "load_safetensors: '", path,
+                   "': tensor '", name, "' has more than 2^40 elements");
+      shape.push_back(static_cast<int64_t>(dim));
+      numel *= dim;
     }
     const auto& offs = entry["data_offsets"];
     CNNLAB_CHECK(offs[0].is_number_unsigned() && offs[1].is_number_unsigned(), IoError,

@@ -1,7 +1,7 @@
 // Reference (direct, naive) kernels of 2-D convolution over contiguous NCHW buffers: forward,
 // backward with respect to the data, the weights and the bias. They are the specification that
-// faster kernels (im2col + GEMM) are tested against. Derivation:
-// docs/derivations/conv2d_backward.md.
+// faster kernels (im2col + GEMM) are tested against. Each output element accumulates in double
+// and is rounded once. Derivation: docs/derivations/conv2d_backward.md.
 #pragma once
 
 #include <cstdint>

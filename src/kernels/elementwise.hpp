@@ -51,6 +51,15 @@ void binary_forward(T* y, const T* a, const T* b, const BroadcastGeometry& g, F 
   for_each_broadcast<2>(g, [&](int64_t o, const int64_t* off) { y[o] = f(a[off[0]], b[off[1]]); });
 }
 
+/// y = c != 0 ? a : b with broadcasting; g.strides holds {c, a, b}. A select, not arithmetic:
+/// an inf or NaN in the branch not taken never reaches y.
+template <typename T>
+void select_forward(T* y, const T* c, const T* a, const T* b, const BroadcastGeometry& g) {
+  for_each_broadcast<3>(g, [&](int64_t o, const int64_t* off) {
+    y[o] = c[off[0]] != T(0) ? a[off[1]] : b[off[2]];
+  });
+}
+
 /// Sums x into acc, where g.out_dims are x's dims and g.strides[0] maps them into acc (stride 0
 /// on reduced dims). Adds into acc: the caller zero-fills it.
 /// NOTE: the accumulator is double for float inputs too, so long float32 sums do not drift.

@@ -1,6 +1,7 @@
 // Reference matrix product C = alpha * op(A) * op(B) + beta * C over row-major buffers, and the two
 // bias loops of a fully connected layer. Used by ops::matmul and ops::linear; the specification
-// that a blocked or BLAS-backed gemm is tested against.
+// that a blocked or BLAS-backed gemm is tested against. Each sum accumulates in double and is
+// rounded once.
 #pragma once
 
 #include <cstdint>

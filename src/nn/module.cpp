@@ -67,8 +67,15 @@ void Module::collect(const std::string& prefix, bool parameters,
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect("", true, all);
+  // A parameter shared by two modules (tied weights) is listed once, under its first name, so
+  // that an optimizer updates it once per step (PyTorch's remove_duplicate=True).
   std::vector<std::pair<std::string, Tensor>> out;
-  collect("", true, out);
+  std::set<const TensorImpl*> seen;
+  for (auto& entry : all) {
+    if (seen.insert(entry.second.impl_ptr().get()).second) out.push_back(std::move(entry));
+  }
   return out;
 }
 
@@ -129,10 +136,10 @@ void Module::zero_grad() {
 }
 
 std::map<std::string, Tensor> Module::state_dict() const {
-  std::map<std::string, Tensor> out;
-  for (auto& [name, t] : named_parameters()) out.emplace(name, t);
-  for (auto& [name, t] : named_buffers()) out.emplace(name, t);
-  return out;
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect("", true, all);  // every name, shared parameters included (as PyTorch)
+  collect("", false, all);
+  return {all.begin(), all.end()};
 }
 
 void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict) {
@@ -144,32 +151,29 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
       missing.push_back(name);
     } else if (!(it->second.shape() == t.shape())) {
       mismatched.push_back(name + " (expected " + t.shape().str() + ", got " + it->second.shape().str() + ")");
+    } else if (is_floating(it->second.dtype()) != is_floating(t.dtype())) {
+      mismatched.push_back(name + " (expected " + dtype_name(t.dtype()) + ", got " +
+                           dtype_name(it->second.dtype()) + ")");
     }
   }
   for (const auto& [name, t] : state) {
     if (!own.count(name)) unexpected.push_back(name);
   }
   CNNLAB_CHECK(mismatched.empty(), ValueError, "load_state_dict: ", type_name_,
-               ": shape mismatch for ", join_keys(mismatched));
+               ": shape or dtype mismatch for ", join_keys(mismatched));
   CNNLAB_CHECK(!strict || (missing.empty() && unexpected.empty()), ValueError,
                "load_state_dict: ", type_name_, ": ",
                missing.empty() ? "" : "missing keys: " + join_keys(missing),
                (!missing.empty() && !unexpected.empty()) ? "; " : "",
                unexpected.empty() ? "" : "unexpected keys: " + join_keys(unexpected));
+  // Everything was validated above: from here on nothing throws, so a bad state dict never
+  // leaves the module half loaded.
   NoGradGuard no_grad;
   for (const auto& [name, t] : own) {
     auto it = state.find(name);
     if (it == state.end()) continue;
-    Tensor dst = t;
     const Tensor& src = it->second;
-    if (src.dtype() == dst.dtype()) {
-      dst.copy_(src);
-    } else {
-      CNNLAB_CHECK(is_floating(src.dtype()) == is_floating(dst.dtype()), ValueError,
-                   "load_state_dict: '", name, "' is ", src.dtype(), " but the module holds ",
-                   dst.dtype());
-      dst.copy_(ops::to_dtype(src.detach(), dst.dtype()));
-    }
+    t.copy_(src.dtype() == t.dtype() ? src : ops::to_dtype(src.detach(), t.dtype()));
   }
 }
 

@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "cnnlab/autograd/grad_mode.hpp"
 #include "cnnlab/autograd/node.hpp"
 #include "cnnlab/ops/reduce.hpp"
 #include "kernels/elementwise.hpp"
@@ -228,19 +227,23 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const Tensor c = condition.dtype() == a.dtype()
                        ? condition.detach()
                        : Tensor::from_vector(condition.to_vector(), condition.shape(), a.dtype());
-  const Tensor take_a = ne(c, scalar_like(0.0, c));
-  const Tensor take_b = sub(scalar_like(1.0, take_a), take_a);
-  Tensor y;
-  {
-    NoGradGuard no_grad;  // recorded below as one node
-    y = add(mul(take_a, a), mul(take_b, b));
-  }
+  const Shape out_shape =
+      broadcast_shapes(c.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
+  const kernels::BroadcastGeometry g{out_shape.dims(),
+                                     {broadcast_strides(c.shape(), out_shape),
+                                      broadcast_strides(a.shape(), out_shape),
+                                      broadcast_strides(b.shape(), out_shape)}};
+  Tensor y = Tensor::empty(out_shape, a.dtype());
+  dispatch_float(a.dtype(), "where", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::select_forward<T>(y.data<T>(), c.data<T>(), a.data<T>(), b.data<T>(), g);
+  });
   if (autograd::needs_grad({a, b})) {
-    autograd::record("where", {a, b}, y,
-                     [take_a, take_b, sa = a.shape(), sb = b.shape()](const Tensor& dy) {
-                       return std::vector<Tensor>{sum_to(mul(dy, take_a), sa),
-                                                  sum_to(mul(dy, take_b), sb)};
-                     });
+    autograd::record("where", {a, b}, y, [c, sa = a.shape(), sb = b.shape()](const Tensor& dy) {
+      // route dy to the branch each element took (a select again, so no 0 * inf)
+      const Tensor zero = Tensor::scalar(0.0, dy.dtype());
+      return std::vector<Tensor>{sum_to(where(c, dy, zero), sa), sum_to(where(c, zero, dy), sb)};
+    });
   }
   return y;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cnnlab/autograd/grad_mode.hpp"
 #include "cnnlab/autograd/node.hpp"
 #include "cnnlab/ops/math.hpp"
 #include "cnnlab/ops/shape_ops.hpp"
@@ -149,34 +150,60 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, boo
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim) {
   CNNLAB_CHECK(p > 0, ValueError, "norm: expected p > 0, got ", p);
   const std::vector<int64_t> rd = reduce_dims(x.shape(), dims, "norm");
-  if (p == 2.0) {
-    const Tensor s = sum(x * x, rd, keepdim);
-    Tensor y = sqrt(s.detach());
-    if (autograd::needs_grad({x})) {
-      autograd::record("norm", {x}, y, [x = x.detach(), y = y.detach(), rd, keepdim](const Tensor& dy) {
-        // d||x|| / dx = x / ||x||, taken as 0 where ||x|| = 0
-        const Tensor yk = keepdim ? y : y.reshape(reduced_shape(x.shape(), rd, true));
-        const Tensor dyk = keepdim ? dy : dy.reshape(yk.shape());
-        const Tensor safe = where(eq(yk, Tensor::scalar(0.0, yk.dtype())),
-                                  Tensor::scalar(1.0, yk.dtype()), yk);
-        return std::vector<Tensor>{x * (dyk / safe)};
-      });
-    }
-    return y;
+  Tensor y;
+  {
+    NoGradGuard no_grad;  // recorded below as one node
+    y = p == 2.0 ? sqrt(sum(x * x, rd, keepdim)) : pow(sum(pow(abs(x), p), rd, keepdim), 1.0 / p);
   }
-  return pow(sum(pow(abs(x), p), rd, keepdim), 1.0 / p);
+  if (autograd::needs_grad({x})) {
+    autograd::record("norm", {x}, y, [x = x.detach(), y = y.detach(), p, rd, keepdim](const Tensor& dy) {
+      // d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); taken as 0 where ||x|| = 0, as PyTorch
+      const Shape kept = reduced_shape(x.shape(), rd, true);
+      const Tensor yk = keepdim ? y : y.reshape(kept);
+      const Tensor dyk = keepdim ? dy : dy.reshape(kept);
+      const Tensor zero = Tensor::scalar(0.0, yk.dtype());
+      const Tensor is_zero = eq(yk, zero);
+      const Tensor safe = where(is_zero, Tensor::scalar(1.0, yk.dtype()), yk);
+      const Tensor scale = where(is_zero, zero, dyk / pow(safe, p - 1.0));
+      const Tensor local = p == 2.0 ? x : sign(x) * pow(abs(x), p - 1.0);
+      return std::vector<Tensor>{local * scale};
+    });
+  }
+  return y;
 }
 
+// NOTE: NaN wins, as in PyTorch: a NaN anywhere in a line makes its max (and min) NaN, and the
+// index is the first NaN's.
 ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim) {
-  return extreme_along(x, dim, keepdim, "max", [](auto a, auto b) { return a > b; });
+  return extreme_along(x, dim, keepdim, "max",
+                       [](auto a, auto b) { return a > b || (std::isnan(a) && !std::isnan(b)); });
 }
 
 ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) {
-  return extreme_along(x, dim, keepdim, "min", [](auto a, auto b) { return a < b; });
+  return extreme_along(x, dim, keepdim, "min",
+                       [](auto a, auto b) { return a < b || (std::isnan(a) && !std::isnan(b)); });
 }
 
-Tensor max(const Tensor& x) { return max(x.reshape({-1}), 0).values; }
-Tensor min(const Tensor& x) { return min(x.reshape({-1}), 0).values; }
+namespace {
+// max() / min() of all elements. NOTE: unlike the per-dim reductions, the gradient is split
+// evenly among tied extremes, as PyTorch 1.13 does for the full reduction.
+Tensor extreme_all(const Tensor& x, bool is_max, const char* op) {
+  CNNLAB_CHECK(x.numel() > 0, ShapeError, op, ": expected a non-empty tensor, got shape ",
+               x.shape());
+  const Tensor flat = x.detach().reshape({-1});
+  Tensor y = (is_max ? max(flat, 0) : min(flat, 0)).values;
+  if (autograd::needs_grad({x})) {
+    autograd::record(op, {x}, y, [x = x.detach(), value = y.detach()](const Tensor& dy) {
+      const Tensor tied = eq(x, value);  // 1 at every element equal to the extreme
+      return std::vector<Tensor>{tied * (dy / sum(tied))};
+    });
+  }
+  return y;
+}
+}  // namespace
+
+Tensor max(const Tensor& x) { return extreme_all(x, true, "max"); }
+Tensor min(const Tensor& x) { return extreme_all(x, false, "min"); }
 
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   return max(x.detach(), dim, keepdim).indices;

@@ -33,10 +33,20 @@ Tensor alias(const Tensor& base, Shape shape, int64_t offset) {
 
 }  // namespace
 
-Tensor Tensor::empty(const Shape& shape, Dtype dtype) {
-  for (int64_t d : shape) {
-    CNNLAB_CHECK(d >= 0, ShapeError, "Tensor::empty: expected non-negative dims, got ", shape);
+int64_t Shape::checked_numel(const char* op) const {
+  constexpr int64_t kMaxElements = int64_t{1} << 48;
+  int64_t n = 1;
+  for (int64_t d : dims_) {
+    CNNLAB_CHECK(d >= 0, ShapeError, op, ": expected non-negative dims, got ", *this);
+    CNNLAB_CHECK(d == 0 || n <= kMaxElements / d, ShapeError, op, ": shape ", *this,
+                 " has more than 2^48 elements");
+    n *= d;
   }
+  return n;
+}
+
+Tensor Tensor::empty(const Shape& shape, Dtype dtype) {
+  shape.checked_numel("Tensor::empty");
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape.numel() * dtype_size(dtype)));
   impl->shape = shape;
@@ -65,6 +75,8 @@ Tensor Tensor::full(const Shape& shape, double value, Dtype dtype) {
 Tensor Tensor::arange(double start, double end, double step, Dtype dtype) {
   CNNLAB_CHECK(step != 0.0, ValueError, "arange: expected a non-zero step, got 0");
   const double count = std::ceil((end - start) / step);
+  CNNLAB_CHECK(std::isfinite(count) && count < 0x1.0p48, ValueError, "arange: [", start, ", ", end,
+               ") with step ", step, " has too many elements");
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   Tensor t = empty({n}, dtype);
   dispatch_all(dtype, [&](auto tag) {
@@ -180,6 +192,13 @@ void Tensor::fill_(double value) const {
 
 Tensor Tensor::reshape(const Shape& new_shape) const {
   Shape s = new_shape;
+  {
+    Shape known_dims = s;  // the -1 counted as 1: checks dims >= 0 and catches a wrapping product
+    for (size_t i = 0; i < known_dims.size(); ++i) {
+      if (known_dims[i] == -1) known_dims[i] = 1;
+    }
+    known_dims.checked_numel("reshape");
+  }
   int64_t known = 1;
   int64_t infer_at = -1;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -187,7 +206,6 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
       CNNLAB_CHECK(infer_at < 0, ShapeError, "reshape: only one dim may be -1, got ", new_shape);
       infer_at = static_cast<int64_t>(i);
     } else {
-      CNNLAB_CHECK(s[i] >= 0, ShapeError, "reshape: invalid dim in ", new_shape);
       known *= s[i];
     }
   }
@@ -289,6 +307,18 @@ void Tensor::register_hook(TensorHook hook) const {
 // ---- printing ------------------------------------------------------------------------------
 
 namespace {
+// One element as PyTorch prints it: integers of an int64 tensor plainly; integral floats as
+// "3."; other floats with 4 significant digits ("0.1235", "1.235e+05").
+void print_element(std::ostream& out, double x, Dtype dtype) {
+  if (dtype == Dtype::kInt64) {
+    out << static_cast<int64_t>(x);
+  } else if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 1e15) {
+    out << std::fixed << std::setprecision(0) << x << '.' << std::defaultfloat;
+  } else {
+    out << std::setprecision(4) << x;
+  }
+}
+
 void print_block(std::ostream& out, const Tensor& t, const std::vector<double>& v, int64_t d,
                  int64_t offset, int indent) {
   const int64_t n = t.shape()[static_cast<size_t>(d)];
@@ -304,13 +334,7 @@ void print_block(std::ostream& out, const Tensor& t, const std::vector<double>& 
       continue;
     }
     if (d + 1 == t.dim()) {
-      const double x = v[static_cast<size_t>(offset + i)];
-      if (t.dtype() == Dtype::kInt64) {
-        out << static_cast<int64_t>(x);
-      } else {
-        out << std::setprecision(4) << x;
-        if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 1e15) out << '.';
-      }
+      print_element(out, v[static_cast<size_t>(offset + i)], t.dtype());
     } else {
       print_block(out, t, v, d + 1, offset + i * stride, indent + 1);
     }
@@ -328,7 +352,7 @@ std::string Tensor::str() const {
   const std::vector<double> v = to_vector();
   out << "tensor(";
   if (dim() == 0) {
-    out << std::setprecision(4) << v[0];
+    print_element(out, v[0], dtype());
   } else {
     print_block(out, *this, v, 0, 0, 7);
   }

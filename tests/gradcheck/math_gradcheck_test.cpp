@@ -79,5 +79,42 @@ TEST(MathGrad, DataMovement) {
   EXPECT_TRUE(r.ok) << r.report;
 }
 
+// Gradients at the points where the generic checker cannot go (kinks, infinities), against the
+// values PyTorch 1.13 gives there.
+TEST(MathGrad, EdgeCasesMatchPyTorch) {
+  auto leaf = [](std::vector<double> v) {
+    const auto n = static_cast<int64_t>(v.size());
+    return Tensor::from_vector(v, {n}, Dtype::kFloat64).set_requires_grad(true);
+  };
+  // where: an inf in the branch not taken gives no NaN gradient
+  Tensor x = leaf({2.0, -1.0});
+  const Tensor zero = Tensor::scalar(0.0, Dtype::kFloat64);
+  ops::where(ops::gt(x, zero), ops::log(x), zero).sum().backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{0.5, 0.0}));
+  // the full max splits the gradient evenly among ties
+  Tensor t = leaf({1.0, 3.0, 3.0});
+  ops::max(t).backward();
+  EXPECT_EQ(t.grad().to_vector(), (std::vector<double>{0.0, 0.5, 0.5}));
+  // the per-dim max gives it to the first tie
+  Tensor u = leaf({1.0, 3.0, 3.0});
+  ops::max(u, 0).values.backward();
+  EXPECT_EQ(u.grad().to_vector(), (std::vector<double>{0.0, 1.0, 0.0}));
+  // norms of a zero vector have gradient 0
+  for (double p : {2.0, 1.0, 3.0}) {
+    Tensor z = leaf({0.0, 0.0});
+    ops::norm(z, p).backward();
+    EXPECT_EQ(z.grad().to_vector(), (std::vector<double>{0.0, 0.0})) << "p = " << p;
+  }
+}
+
+TEST(MathGrad, PNormsMatchCentralDifferences) {
+  Rng rng(9);
+  const Tensor x = testing::away_from_zero({3, 4}, rng);
+  for (double p : {1.0, 1.5, 2.0, 3.0}) {
+    const auto r = gradcheck([p](const V& v) { return ops::norm(v[0], p, {1}); }, {x});
+    EXPECT_TRUE(r.ok) << "p = " << p << "\n" << r.report;
+  }
+}
+
 }  // namespace
 }  // namespace cnnlab

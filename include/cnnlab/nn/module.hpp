@@ -62,7 +62,8 @@ class Module {
     return module;
   }
 
-  /// Every parameter of this module and its descendants, in registration order.
+  /// Every parameter of this module and its descendants, in registration order; a parameter
+  /// shared by several modules appears once.
   std::vector<Tensor> parameters() const;
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
@@ -84,11 +85,13 @@ class Module {
   void zero_grad();
 
   // ---- state -------------------------------------------------------------------------------
-  /// Parameters and buffers by dotted name (handles sharing the module's storage).
+  /// Parameters and buffers by dotted name (handles sharing the module's storage); a shared
+  /// parameter appears under each of its names, as in PyTorch.
   std::map<std::string, Tensor> state_dict() const;
   /// Copies values into the module's parameters and buffers. With strict (the default) a
-  /// missing or unexpected key is an error; a mis-shaped tensor is always an error. Values of
-  /// another float dtype are converted. Throws ValueError listing the offending keys.
+  /// missing or unexpected key is an error; a mis-shaped tensor, or an integer value for a float
+  /// entry (or the reverse), is always an error. Values of another float dtype are converted.
+  /// Throws ValueError listing the offending keys, before changing anything.
   void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
 
   // ---- hooks -------------------------------------------------------------------------------

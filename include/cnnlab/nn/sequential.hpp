@@ -25,7 +25,12 @@ class Sequential final : public Module {
   /// ShapeError inside layer i is rethrown naming the layer and the shape it received.
   Tensor forward(const Tensor& input) override;
   size_t size() const { return children().size(); }
-  Module& operator[](size_t i) const { return *children()[i].second; }
+  /// The i-th module; throws ValueError when i >= size().
+  Module& operator[](size_t i) const {
+    CNNLAB_CHECK(i < children().size(), ValueError, "Sequential: index ", i,
+                 " is out of range for ", children().size(), " modules");
+    return *children()[i].second;
+  }
 };
 
 }  // namespace cnnlab::nn

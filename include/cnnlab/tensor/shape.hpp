@@ -23,7 +23,8 @@ class Shape {
   int64_t operator[](size_t i) const { return dims_[i]; }
   int64_t& operator[](size_t i) { return dims_[i]; }
   int64_t back() const { return dims_.back(); }
-  /// Product of the dims; 1 for a scalar (rank 0).
+  /// Product of the dims; 1 for a scalar (rank 0). Assumes a validated shape (every Tensor's
+  /// shape passed checked_numel() when it was made).
   int64_t numel() const {
     int64_t n = 1;
     for (int64_t d : dims_) n *= d;
@@ -35,6 +36,11 @@ class Shape {
   void insert(size_t at, int64_t d) { dims_.insert(dims_.begin() + static_cast<std::ptrdiff_t>(at), d); }
   void erase(size_t at) { dims_.erase(dims_.begin() + static_cast<std::ptrdiff_t>(at)); }
   const std::vector<int64_t>& dims() const { return dims_; }
+
+  /// Product of the dims, after checking that every dim is >= 0 and that the product fits in
+  /// 2^48 elements; throws ShapeError naming `op` otherwise (a lying file or a typo must not
+  /// wrap around into a small allocation).
+  int64_t checked_numel(const char* op) const;
 
   /// Row-major (C-order) strides in elements.
   std::vector<int64_t> strides() const {

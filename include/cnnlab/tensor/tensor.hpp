@@ -143,7 +143,9 @@ class Tensor {
   Tensor view(const Shape& shape) const { return reshape(shape); }
   /// Merges dims start_dim..end_dim into one (torch.flatten).
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
-  /// Rows [start, start + length) of dim 0: a batch slice, sharing storage.
+  /// Elements [start, start + length) along dim. NOTE: along dim 0 (a batch slice) the result
+  /// shares storage with this tensor, so in-place writes show through; along any other dim it
+  /// is a copy (cnnlab tensors are always contiguous).
   Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
   Tensor unsqueeze(int64_t dim) const;
   Tensor squeeze(int64_t dim) const;

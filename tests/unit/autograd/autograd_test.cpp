@@ -100,7 +100,16 @@ TEST(AutogradHooks, HookMustKeepTheShape) {
   Tensor h = x * 1.0;
   h.register_hook([](const Tensor&) { return Tensor::ones({3}, Dtype::kFloat64); });
   EXPECT_THROW_WITH(h.sum().backward(), ShapeError,
-                    "backward hook on the output of mul: expected a gradient of shape [2], got [3]");
+                    "backward hook on the output of mul: expected a gradient of shape [2] (float64), "
+                    "got [3] (float64)");
+}
+
+TEST(AutogradHooks, HookMustKeepTheDtype) {
+  Tensor x = leaf({1, 2}, {2});
+  x.register_hook([](const Tensor& g) { return g.to(Dtype::kFloat32); });
+  EXPECT_THROW_WITH((x * 1.0).sum().backward(), ShapeError,
+                    "backward hook on a leaf tensor: expected a gradient of shape [2] (float64), got "
+                    "[2] (float32)");
 }
 
 TEST(AutogradOverride, ReplacesTheRuleOfANamedOpWhileAlive) {

@@ -63,6 +63,8 @@ TEST(Safetensors, RejectsMissingShortAndLyingFiles) {
   write_bytes(path, with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})",
                                 std::string(8, '\0')));
   EXPECT_THROW_WITH(io::load_safetensors(path), IoError, "needs 12 bytes");
+  write_bytes(path, with_header(R"({"x":{"dtype":"F32","shape":[549755813888,549755813888],"data_offsets":[0,0]}})", ""));
+  EXPECT_THROW_WITH(io::load_safetensors(path), IoError, "tensor 'x' has more than 2^40 elements");
   write_bytes(path, with_header(R"({"x":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})",
                                 std::string(2, '\0')));
   EXPECT_THROW_WITH(io::load_safetensors(path), IoError, "has dtype BF16; cnnlab reads F32, F64 and I64");

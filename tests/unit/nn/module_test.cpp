@@ -106,7 +106,25 @@ TEST(ModuleState, LoadStateDictNamesMissingUnexpectedAndMisshapenKeys) {
   state = net.state_dict();
   state["body.0.scale"] = Tensor::ones({4});
   EXPECT_THROW_WITH(net.load_state_dict(state), ValueError,
-                    "shape mismatch for body.0.scale (expected [3], got [4])");
+                    "shape or dtype mismatch for body.0.scale (expected [3], got [4])");
+}
+
+TEST(ModuleState, LoadStateDictChangesNothingWhenAnyEntryIsBad) {
+  Net net;
+  std::map<std::string, Tensor> state = net.state_dict();
+  state["body.0.scale"] = Tensor::full({3}, 9.0);                      // fine on its own
+  state["head.calls"] = Tensor::from_int64({1}, {1});                  // int64 for a float buffer
+  EXPECT_THROW_WITH(net.load_state_dict(state), ValueError,
+                    "shape or dtype mismatch for head.calls (expected float32, got int64)");
+  EXPECT_EQ(net.body->children()[0].second->state_dict().at("scale").at({0}), 1.0);
+}
+
+TEST(ModuleNames, SharedParametersAreListedOnce) {
+  auto shared = std::make_shared<Affine>(2);
+  nn::Sequential seq{shared, shared};  // the same layer twice: tied weights
+  EXPECT_EQ(names(seq.named_parameters()), (std::vector<std::string>{"0.scale", "0.shift"}));
+  EXPECT_EQ(seq.state_dict().size(), 6u);  // state_dict keeps every name, as PyTorch
+  EXPECT_THROW_WITH(seq[2], ValueError, "Sequential: index 2 is out of range for 2 modules");
 }
 
 TEST(ModuleHooks, ForwardHookReadsAndReplacesALayerOutput) {

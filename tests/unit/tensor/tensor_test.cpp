@@ -75,6 +75,16 @@ TEST(TensorView, ReshapeAndNarrowShareStorage) {
   EXPECT_EQ(Tensor::zeros({2, 1, 3}).squeeze(1).shape(), (Shape{2, 3}));
 }
 
+TEST(TensorView, RejectsShapesWhoseSizeWouldOverflow) {
+  const int64_t big = int64_t{1} << 31;
+  EXPECT_THROW_WITH(Tensor::empty({big, big}), ShapeError,
+                    "Tensor::empty: shape [2147483648, 2147483648] has more than 2^48 elements");
+  EXPECT_THROW_WITH(Tensor::zeros({3, 4}).reshape({(int64_t{1} << 62) + 3, 4}), ShapeError,
+                    "reshape: shape [4611686018427387907, 4] has more than 2^48 elements");
+  EXPECT_THROW_WITH(Tensor::empty({2, -1}), ShapeError, "expected non-negative dims, got [2, -1]");
+  EXPECT_THROW_WITH(Tensor::arange(0, 1e300), ValueError, "has too many elements");
+}
+
 TEST(TensorView, RejectsBadShapes) {
   EXPECT_THROW_WITH(Tensor::zeros({2, 3}).reshape({4, 2}), ShapeError,
                     "reshape: cannot reshape [2, 3] (6 elements) to [4, 2] (8 elements)");
@@ -91,6 +101,9 @@ TEST(TensorPrint, ReadsLikePyTorch) {
   EXPECT_EQ(vec({1, 2, 3, 4.5}, {2, 2}).str(), "tensor([[1., 2.],\n        [3., 4.5]])");
   EXPECT_EQ(Tensor::arange(0, 3, 1, Dtype::kInt64).str(), "tensor([0, 1, 2], dtype=int64)");
   EXPECT_EQ(Tensor::arange(0, 20).str(), "tensor([0., 1., 2., ..., 17., 18., 19.])");
+  EXPECT_EQ(Tensor::scalar(2.0).str(), "tensor(2.)");
+  EXPECT_EQ(Tensor::from_int64({123456}, {}).str(), "tensor(123456, dtype=int64)");
+  EXPECT_EQ(Tensor::from_vector({123456, 0.5, 1e-7}, {3}).str(), "tensor([123456., 0.5, 1e-07])");
   Tensor p = Tensor::ones({1}).set_requires_grad();
   EXPECT_EQ(p.str(), "tensor([1.], requires_grad=True)");
   EXPECT_EQ((p * 2.0).str(), "tensor([2.], grad_fn=<mul>)");
@@ -127,6 +140,9 @@ TEST(TensorMath, UnaryAndComparisons) {
   EXPECT_EQ(ops::eq(x, zero).to_vector(), (std::vector<double>{0, 1, 0}));
   EXPECT_EQ(ops::ne(x, zero).to_vector(), (std::vector<double>{1, 0, 1}));
   EXPECT_EQ(ops::where(ops::gt(x, zero), x, x * 10.0).to_vector(), (std::vector<double>{-20, 0, 3}));
+  // a select: the branch not taken may hold inf or NaN (where(x > 0, log(x), 0) is common)
+  const Tensor safe_log = ops::where(ops::gt(x, zero), ops::log(x), zero);
+  EXPECT_EQ(safe_log.to_vector(), (std::vector<double>{0, 0, std::log(3.0)}));
   EXPECT_THROW_WITH(ops::clamp(x, 2.0, 1.0), ValueError, "clamp: expected min <= max");
 }
 
@@ -146,6 +162,10 @@ TEST(TensorReduce, SumMeanVarNormMax) {
   EXPECT_EQ(m.indices.dtype(), Dtype::kInt64);
   EXPECT_EQ(ops::min(x, 0).values.to_vector(), (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(ops::argmax(vec({0, 5, 5, 1}, {4}), 0).item(), 1.0);  // first maximum wins ties
+  const Tensor with_nan = vec({1, NAN, 0, NAN}, {4});                 // NaN wins, as in PyTorch
+  EXPECT_TRUE(std::isnan(ops::max(with_nan).item()));
+  EXPECT_TRUE(std::isnan(ops::min(with_nan).item()));
+  EXPECT_EQ(ops::argmax(with_nan, 0).item(), 1.0);
   EXPECT_THROW_WITH(x.sum({2}), ShapeError, "sum: dim 2 is out of range for shape [2, 3]");
   EXPECT_THROW_WITH(ops::var(Tensor::ones({1})), ShapeError, "var: expected more than 1 elements");
 }
