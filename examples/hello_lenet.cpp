@@ -49,7 +49,8 @@ int main(int argc, char** argv) try {
                  static_cast<long long>(batch_size));
     return 2;
   }
-  const data::Mnist train(argv[1], data::Split::kTrain, train_images);  // throws IoError naming the file
+  const data::Mnist train(argv[1], data::Split::kTrain,
+                          train_images);  // throws IoError naming the file
   const data::Mnist test(argv[1], data::Split::kTest, 2000);
   std::printf("training LeNet-5 on %lld images of %s, testing on %lld\n",
               static_cast<long long>(train.size()), argv[1], static_cast<long long>(test.size()));
@@ -67,9 +68,10 @@ int main(int argc, char** argv) try {
     int64_t batches = 0;
     for (int64_t start = 0; start + batch_size <= train.size(); start += batch_size) {
       const Tensor idx = Tensor::from_int64(
-          std::vector<int64_t>(order.begin() + start, order.begin() + start + batch_size), {batch_size});
+          std::vector<int64_t>(order.begin() + start, order.begin() + start + batch_size),
+          {batch_size});
       const Tensor x = normalize(ops::index_select(train.images, 0, idx));  // (64, 1, 28, 28)
-      const Tensor y = ops::index_select(train.labels, 0, idx);  // (64)
+      const Tensor y = ops::index_select(train.labels, 0, idx);             // (64)
       const Tensor loss = ops::cross_entropy((*model)(x), y);
       opt.zero_grad();
       loss.backward();
@@ -77,7 +79,8 @@ int main(int argc, char** argv) try {
       loss_sum += loss.item();
       ++batches;
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("epoch %d  train loss %.4f  test accuracy %.2f%%  (%.1f s)\n", epoch,
                 loss_sum / static_cast<double>(batches), 100.0 * accuracy(*model, test), seconds);
   }

@@ -113,8 +113,8 @@ void backward(const Tensor& root, const Tensor& grad_output, const BackwardOptio
       if (!edge.needs_grad() || !dx[i].defined()) continue;
       CNNLAB_CHECK(dx[i].shape() == edge.shape && dx[i].dtype() == edge.dtype, ShapeError,
                    "backward of '", node->name(), "': gradient of input ", i, " has shape ",
-                   dx[i].shape(), " (", dx[i].dtype(), "), expected ", edge.shape, " (",
-                   edge.dtype, ")");
+                   dx[i].shape(), " (", dx[i].dtype(), "), expected ", edge.shape, " (", edge.dtype,
+                   ")");
       if (edge.fn) {
         accumulate(grads[edge.fn.get()], dx[i]);
       } else {

@@ -31,7 +31,8 @@ Mnist::Mnist(const std::string& dir, Split split, int64_t limit) {
   images = Tensor::empty({n, 1, h, w}, Dtype::kFloat32);
   labels = Tensor::empty({n}, Dtype::kInt64);
   float* ip = images.data<float>();
-  for (int64_t i = 0; i < n * h * w; ++i) ip[i] = static_cast<float>(img.data[static_cast<size_t>(i)]) / 255.0f;
+  for (int64_t i = 0; i < n * h * w; ++i)
+    ip[i] = static_cast<float>(img.data[static_cast<size_t>(i)]) / 255.0f;
   int64_t* lp = labels.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) lp[i] = lab.data[static_cast<size_t>(i)];
 }

@@ -22,7 +22,8 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
     if (!out.good()) {
       out.close();
       std::remove(tmp.c_str());
-      throw IoError(detail::concat("write: writing '", path, "' failed (disk full?); the old file, if any, is unchanged"));
+      throw IoError(detail::concat("write: writing '", path,
+                                   "' failed (disk full?); the old file, if any, is unchanged"));
     }
   }
   const int fd = ::open(tmp.c_str(), O_RDONLY);
@@ -34,7 +35,8 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::remove(tmp.c_str());
-    throw IoError(detail::concat("write: cannot rename '", tmp, "' to '", path, "': ", ec.message()));
+    throw IoError(
+        detail::concat("write: cannot rename '", tmp, "' to '", path, "': ", ec.message()));
   }
 }
 

@@ -14,7 +14,8 @@ namespace {
 constexpr uint64_t kMaxBytes = uint64_t{4} << 30;  // refuse files that would inflate past 4 GiB
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::vector<uint8_t> read_all(const std::string& path) {
@@ -48,8 +49,8 @@ std::vector<uint8_t> read_all(const std::string& path) {
 
 IdxArray read_idx(const std::string& path, int expected_rank) {
   const std::vector<uint8_t> bytes = read_all(path);
-  CNNLAB_CHECK(bytes.size() >= 4, IoError, "read_idx: '", path, "' is truncated: ",
-               bytes.size(), " bytes, too short for the 4-byte magic");
+  CNNLAB_CHECK(bytes.size() >= 4, IoError, "read_idx: '", path, "' is truncated: ", bytes.size(),
+               " bytes, too short for the 4-byte magic");
   const uint32_t magic = (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) |
                          (uint32_t{bytes[2]} << 8) | bytes[3];
   CNNLAB_CHECK(bytes[0] == 0 && bytes[1] == 0, IoError, "read_idx: '", path, "' has magic 0x",
@@ -62,13 +63,15 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
                "' has magic 0x", std::hex, magic, std::dec, " (rank ", rank, ") but rank ",
                expected_rank, " was expected");
   const uint64_t header = 4 + 4 * static_cast<uint64_t>(rank);
-  CNNLAB_CHECK(bytes.size() >= header, IoError, "read_idx: '", path, "' is truncated: ",
-               bytes.size(), " bytes, but a rank-", rank, " header needs ", header);
+  CNNLAB_CHECK(bytes.size() >= header, IoError, "read_idx: '", path,
+               "' is truncated: ", bytes.size(), " bytes, but a rank-", rank, " header needs ",
+               header);
   Shape shape;
   uint64_t numel = 1;
   for (int d = 0; d < rank; ++d) {
     const uint8_t* p = &bytes[4 + 4 * static_cast<size_t>(d)];
-    const uint32_t dim = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    const uint32_t dim =
+        (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
     shape.push_back(dim);
     numel *= dim;
     CNNLAB_CHECK(numel <= kMaxBytes, IoError, "read_idx: '", path, "' declares dims ", shape,
@@ -78,7 +81,8 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
   CNNLAB_CHECK(payload == numel, IoError, "read_idx: '", path, "' is ",
                payload < numel ? "truncated" : "longer than its header says", ": expected ", numel,
                " payload bytes for shape ", shape, ", got ", payload);
-  return {shape, std::vector<uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end())};
+  return {shape,
+          std::vector<uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end())};
 }
 
 }  // namespace cnnlab::io

@@ -16,9 +16,12 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementati
 
 const char* st_dtype(Dtype d) {
   switch (d) {
-    case Dtype::kFloat32: return "F32";
-    case Dtype::kFloat64: return "F64";
-    case Dtype::kInt64: return "I64";
+    case Dtype::kFloat32:
+      return "F32";
+    case Dtype::kFloat64:
+      return "F64";
+    case Dtype::kInt64:
+      return "I64";
   }
   return "?";
 }
@@ -30,8 +33,8 @@ const Tensor& TensorFile::at(const std::string& name) const {
   if (it == tensors.end()) {
     std::string known;
     for (const auto& [k, v] : tensors) known += (known.empty() ? "" : ", ") + k;
-    throw IoError(detail::concat("safetensors: '", path, "' has no tensor '", name, "' (known: ",
-                                 known, ")"));
+    throw IoError(detail::concat("safetensors: '", path, "' has no tensor '", name,
+                                 "' (known: ", known, ")"));
   }
   return it->second;
 }
@@ -86,8 +89,8 @@ TensorFile load_safetensors(const std::string& path) {
     } else if (dt == "I64") {
       dtype = Dtype::kInt64;
     } else {
-      throw IoError(detail::concat("load_safetensors: '", path, "': tensor '", name,
-                                   "' has dtype ", dt, "; cnnlab reads F32, F64 and I64"));
+      throw IoError(detail::concat("load_safetensors: '", path, "': tensor '", name, "' has dtype ",
+                                   dt, "; cnnlab reads F32, F64 and I64"));
     }
     Shape shape;
     uint64_t numel = 1;
@@ -108,14 +111,14 @@ TensorFile load_safetensors(const std::string& path) {
     const uint64_t begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
     const uint64_t expected = numel * static_cast<uint64_t>(dtype_size(dtype));
     CNNLAB_CHECK(begin <= end && end <= data_size && end - begin == expected, IoError,
-                 "load_safetensors: '", path, "': tensor '", name, "' of shape ", shape, " (",
-                 dt, ") needs ", expected, " bytes but its data_offsets are [", begin, ", ", end,
+                 "load_safetensors: '", path, "': tensor '", name, "' of shape ", shape, " (", dt,
+                 ") needs ", expected, " bytes but its data_offsets are [", begin, ", ", end,
                  "] in a data section of ", data_size, " bytes");
     Tensor t = Tensor::empty(shape, dtype);
     in.seekg(static_cast<std::streamoff>(8 + header_len + begin));
     in.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(expected));
-    CNNLAB_CHECK(in.good(), IoError, "load_safetensors: '", path, "': short read of tensor '",
-                 name, "'");
+    CNNLAB_CHECK(in.good(), IoError, "load_safetensors: '", path, "': short read of tensor '", name,
+                 "'");
     out.tensors.emplace(name, t);  // NOTE: assumes a little-endian host, as x86 and ARM are
   }
   return out;

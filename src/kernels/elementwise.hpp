@@ -55,9 +55,8 @@ void binary_forward(T* y, const T* a, const T* b, const BroadcastGeometry& g, F 
 /// an inf or NaN in the branch not taken never reaches y.
 template <typename T>
 void select_forward(T* y, const T* c, const T* a, const T* b, const BroadcastGeometry& g) {
-  for_each_broadcast<3>(g, [&](int64_t o, const int64_t* off) {
-    y[o] = c[off[0]] != T(0) ? a[off[1]] : b[off[2]];
-  });
+  for_each_broadcast<3>(
+      g, [&](int64_t o, const int64_t* off) { y[o] = c[off[0]] != T(0) ? a[off[1]] : b[off[2]]; });
 }
 
 /// Sums x into acc, where g.out_dims are x's dims and g.strides[0] maps them into acc (stride 0

@@ -10,24 +10,31 @@ namespace cnnlab::models {
 
 LeNet5::LeNet5(const LeNet5Options& o, Rng& rng) : Module("LeNet5") {
   using namespace nn;
-  features = register_module("features", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(Conv2dOptions{.in_channels = o.in_channels, .out_channels = 6, .kernel_size = 5, .padding = 2}, rng),
-      std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(MaxPool2dOptions{.kernel_size = 2}),
-      std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 6, .out_channels = 16, .kernel_size = 5}, rng),
-      std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(MaxPool2dOptions{.kernel_size = 2})}));
-  classifier = register_module("classifier", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-      std::make_shared<Linear>(LinearOptions{.in_features = 16 * 5 * 5, .out_features = 120}, rng),
-      std::make_shared<ReLU>(),
-      std::make_shared<Linear>(LinearOptions{.in_features = 120, .out_features = 84}, rng),
-      std::make_shared<ReLU>(),
-      std::make_shared<Linear>(LinearOptions{.in_features = 84, .out_features = o.num_classes}, rng)}));
+  features = register_module(
+      "features",
+      std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+          std::make_shared<Conv2d>(
+              Conv2dOptions{
+                  .in_channels = o.in_channels, .out_channels = 6, .kernel_size = 5, .padding = 2},
+              rng),
+          std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(MaxPool2dOptions{.kernel_size = 2}),
+          std::make_shared<Conv2d>(
+              Conv2dOptions{.in_channels = 6, .out_channels = 16, .kernel_size = 5}, rng),
+          std::make_shared<ReLU>(),
+          std::make_shared<MaxPool2d>(MaxPool2dOptions{.kernel_size = 2})}));
+  classifier = register_module(
+      "classifier",
+      std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+          std::make_shared<Linear>(LinearOptions{.in_features = 16 * 5 * 5, .out_features = 120},
+                                   rng),
+          std::make_shared<ReLU>(),
+          std::make_shared<Linear>(LinearOptions{.in_features = 120, .out_features = 84}, rng),
+          std::make_shared<ReLU>(),
+          std::make_shared<Linear>(LinearOptions{.in_features = 84, .out_features = o.num_classes},
+                                   rng)}));
 }
 
-Tensor LeNet5::forward(const Tensor& input) {
-  return (*classifier)((*features)(input).flatten(1));
-}
+Tensor LeNet5::forward(const Tensor& input) { return (*classifier)((*features)(input).flatten(1)); }
 
 std::shared_ptr<LeNet5> make_lenet5(const LeNet5Options& options, Rng& rng) {
   return std::make_shared<LeNet5>(options, rng);

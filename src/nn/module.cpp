@@ -12,8 +12,8 @@ namespace {
 
 void check_name(const std::string& owner, const std::string& kind, const std::string& name,
                 bool taken) {
-  CNNLAB_CHECK(!name.empty() && name.find('.') == std::string::npos, ValueError, owner, ": ",
-               kind, " name must be non-empty and contain no '.', got '", name, "'");
+  CNNLAB_CHECK(!name.empty() && name.find('.') == std::string::npos, ValueError, owner, ": ", kind,
+               " name must be non-empty and contain no '.', got '", name, "'");
   CNNLAB_CHECK(!taken, ValueError, owner, ": a ", kind, " named '", name, "' already exists");
 }
 
@@ -62,7 +62,8 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
 
 void Module::collect(const std::string& prefix, bool parameters,
                      std::vector<std::pair<std::string, Tensor>>& out) const {
-  for (const auto& [name, t] : parameters ? parameters_ : buffers_) out.emplace_back(prefix + name, t);
+  for (const auto& [name, t] : parameters ? parameters_ : buffers_)
+    out.emplace_back(prefix + name, t);
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", parameters, out);
 }
 
@@ -94,7 +95,8 @@ std::vector<Tensor> Module::parameters() const {
 std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   std::vector<std::pair<std::string, Module*>> out{{"", this}};
   for (auto& [name, child] : children_) {
-    for (auto& [sub, m] : child->named_modules()) out.emplace_back(sub.empty() ? name : name + "." + sub, m);
+    for (auto& [sub, m] : child->named_modules())
+      out.emplace_back(sub.empty() ? name : name + "." + sub, m);
   }
   return out;
 }
@@ -104,14 +106,15 @@ Module& Module::submodule(const std::string& path) {
   size_t start = 0;
   while (start <= path.size()) {
     const size_t dot = path.find('.', start);
-    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     auto it = std::find_if(m->children_.begin(), m->children_.end(),
                            [&](const auto& c) { return c.first == part; });
     if (it == m->children_.end()) {
       std::vector<std::string> names;
       for (const auto& c : m->children_) names.push_back(c.first);
-      throw ValueError(detail::concat("submodule: no module '", part, "' in '", path, "' (", m->type_name_,
-                                      " has: ", join_keys(names), ")"));
+      throw ValueError(detail::concat("submodule: no module '", part, "' in '", path, "' (",
+                                      m->type_name_, " has: ", join_keys(names), ")"));
     }
     m = it->second.get();
     if (dot == std::string::npos) break;
@@ -150,7 +153,8 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
     if (it == state.end()) {
       missing.push_back(name);
     } else if (!(it->second.shape() == t.shape())) {
-      mismatched.push_back(name + " (expected " + t.shape().str() + ", got " + it->second.shape().str() + ")");
+      mismatched.push_back(name + " (expected " + t.shape().str() + ", got " +
+                           it->second.shape().str() + ")");
     } else if (is_floating(it->second.dtype()) != is_floating(t.dtype())) {
       mismatched.push_back(name + " (expected " + dtype_name(t.dtype()) + ", got " +
                            dtype_name(it->second.dtype()) + ")");

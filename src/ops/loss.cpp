@@ -211,11 +211,14 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
   if (log_target) {
     pointwise = exp(target) * (target - input);
   } else {
-    // target * log(target) taken as 0 where target = 0 (PyTorch's xlogy).
-    // NOTE: log() sees 1 there instead of 0, so neither the value nor the gradient through the
-    // unselected branch of where() becomes NaN; the gradient with respect to such a target is 0.
-    const Tensor positive = gt(target, Tensor::scalar(0.0, target.dtype()));
-    const Tensor safe = where(positive, target, Tensor::scalar(1.0, target.dtype()));
+    // xlogy(target, target) - target * input, as PyTorch 1.13: xlogy(t, t) is 0 where t = 0 and
+    // t * log(t) elsewhere (NaN for a negative or NaN target, as in PyTorch).
+    // NOTE: log() sees 1 where t = 0, so neither the value nor the gradient becomes NaN there; the
+    // t log t term then contributes 0 to the target's gradient, which is -input * dy (PyTorch
+    // 1.13 gives NaN; the true one-sided derivative is -inf). Elsewhere the target's gradient is
+    // (log t + 1 - input) * dy, PyTorch's value.
+    const Tensor zero = eq(target, Tensor::scalar(0.0, target.dtype()));
+    const Tensor safe = where(zero, Tensor::scalar(1.0, target.dtype()), target);
     pointwise = target * log(safe) - target * input;
   }
   return reduce_loss(pointwise, reduction);

@@ -29,9 +29,9 @@ template <typename F>
 Tensor binary_forward(const Tensor& a, const Tensor& b, const char* op, F f) {
   check_same_dtype(a, b, op);
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape(), op);
-  kernels::BroadcastGeometry g{out_shape.dims(),
-                               {broadcast_strides(a.shape(), out_shape),
-                                broadcast_strides(b.shape(), out_shape)}};
+  kernels::BroadcastGeometry g{
+      out_shape.dims(),
+      {broadcast_strides(a.shape(), out_shape), broadcast_strides(b.shape(), out_shape)}};
   Tensor y = Tensor::empty(out_shape, a.dtype());
   dispatch_float(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
@@ -74,7 +74,8 @@ Tensor sum_to(const Tensor& t, const Shape& shape) {
   const size_t lead = t.shape().size() - shape.size();
   std::vector<int64_t> dims;
   for (size_t i = 0; i < t.shape().size(); ++i) {
-    if (i < lead || (shape[i - lead] == 1 && t.shape()[i] != 1)) dims.push_back(static_cast<int64_t>(i));
+    if (i < lead || (shape[i - lead] == 1 && t.shape()[i] != 1))
+      dims.push_back(static_cast<int64_t>(i));
   }
   return sum(t, dims, true).reshape(shape);
 }
@@ -103,11 +104,10 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward(a, b, "mul", [](auto u, auto v) { return u * v; });
   if (autograd::needs_grad({a, b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
-    autograd::record("mul", {a, b}, y,
-                     [a = a.detach(), b = b.detach(), ga, gb](const Tensor& dy) {
-                       return std::vector<Tensor>{ga ? sum_to(mul(dy, b), a.shape()) : Tensor(),
-                                                  gb ? sum_to(mul(dy, a), b.shape()) : Tensor()};
-                     });
+    autograd::record("mul", {a, b}, y, [a = a.detach(), b = b.detach(), ga, gb](const Tensor& dy) {
+      return std::vector<Tensor>{ga ? sum_to(mul(dy, b), a.shape()) : Tensor(),
+                                 gb ? sum_to(mul(dy, a), b.shape()) : Tensor()};
+    });
   }
   return y;
 }
@@ -116,13 +116,12 @@ Tensor div(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward(a, b, "div", [](auto u, auto v) { return u / v; });
   if (autograd::needs_grad({a, b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
-    autograd::record("div", {a, b}, y,
-                     [a = a.detach(), b = b.detach(), ga, gb](const Tensor& dy) {
-                       // d(a/b)/da = 1/b; d(a/b)/db = -a/b^2
-                       return std::vector<Tensor>{
-                           ga ? sum_to(div(dy, b), a.shape()) : Tensor(),
-                           gb ? sum_to(neg(div(mul(dy, a), mul(b, b))), b.shape()) : Tensor()};
-                     });
+    autograd::record("div", {a, b}, y, [a = a.detach(), b = b.detach(), ga, gb](const Tensor& dy) {
+      // d(a/b)/da = 1/b; d(a/b)/db = -a/b^2
+      return std::vector<Tensor>{
+          ga ? sum_to(div(dy, b), a.shape()) : Tensor(),
+          gb ? sum_to(neg(div(mul(dy, a), mul(b, b))), b.shape()) : Tensor()};
+    });
   }
   return y;
 }
@@ -179,9 +178,8 @@ Tensor pow(const Tensor& x, double exponent) {
 Tensor sign(const Tensor& x) {
   Tensor y = unary_forward(x, "sign", [](auto v) { return (v > 0) - (v < 0); });
   if (autograd::needs_grad({x})) {
-    autograd::record("sign", {x}, y, [](const Tensor& dy) {
-      return std::vector<Tensor>{Tensor::zeros_like(dy)};
-    });
+    autograd::record("sign", {x}, y,
+                     [](const Tensor& dy) { return std::vector<Tensor>{Tensor::zeros_like(dy)}; });
   }
   return y;
 }
@@ -197,30 +195,42 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
-  CNNLAB_CHECK(!min || !max || *min <= *max, ValueError, "clamp: expected min <= max, got min=",
-               *min, ", max=", *max);
+  CNNLAB_CHECK(!min || !max || *min <= *max, ValueError,
+               "clamp: expected min <= max, got min=", *min, ", max=", *max);
   const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
   Tensor y = unary_forward(x, "clamp", [lo, hi](auto v) {
     using T = decltype(v);
-    return v < static_cast<T>(lo) ? static_cast<T>(lo) : (v > static_cast<T>(hi) ? static_cast<T>(hi) : v);
+    return v < static_cast<T>(lo) ? static_cast<T>(lo)
+                                  : (v > static_cast<T>(hi) ? static_cast<T>(hi) : v);
   });
   if (autograd::needs_grad({x})) {
     Tensor pass = unary_forward(x.detach(), "clamp", [lo, hi](auto v) {
       return (v >= static_cast<decltype(v)>(lo) && v <= static_cast<decltype(v)>(hi)) ? 1 : 0;
     });
-    autograd::record("clamp", {x}, y, [pass](const Tensor& dy) {
-      return std::vector<Tensor>{mul(dy, pass)};
-    });
+    autograd::record("clamp", {x}, y,
+                     [pass](const Tensor& dy) { return std::vector<Tensor>{mul(dy, pass)}; });
   }
   return y;
 }
 
-Tensor gt(const Tensor& a, const Tensor& b) { return binary_forward(a, b, "gt", [](auto u, auto v) { return u > v; }); }
-Tensor ge(const Tensor& a, const Tensor& b) { return binary_forward(a, b, "ge", [](auto u, auto v) { return u >= v; }); }
-Tensor lt(const Tensor& a, const Tensor& b) { return binary_forward(a, b, "lt", [](auto u, auto v) { return u < v; }); }
-Tensor le(const Tensor& a, const Tensor& b) { return binary_forward(a, b, "le", [](auto u, auto v) { return u <= v; }); }
-Tensor eq(const Tensor& a, const Tensor& b) { return binary_forward(a, b, "eq", [](auto u, auto v) { return u == v; }); }
-Tensor ne(const Tensor& a, const Tensor& b) { return binary_forward(a, b, "ne", [](auto u, auto v) { return u != v; }); }
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return binary_forward(a, b, "gt", [](auto u, auto v) { return u > v; });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return binary_forward(a, b, "ge", [](auto u, auto v) { return u >= v; });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return binary_forward(a, b, "lt", [](auto u, auto v) { return u < v; });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return binary_forward(a, b, "le", [](auto u, auto v) { return u <= v; });
+}
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return binary_forward(a, b, "eq", [](auto u, auto v) { return u == v; });
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return binary_forward(a, b, "ne", [](auto u, auto v) { return u != v; });
+}
 
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   check_same_dtype(a, b, "where");
@@ -229,10 +239,10 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
                        : Tensor::from_vector(condition.to_vector(), condition.shape(), a.dtype());
   const Shape out_shape =
       broadcast_shapes(c.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
-  const kernels::BroadcastGeometry g{out_shape.dims(),
-                                     {broadcast_strides(c.shape(), out_shape),
-                                      broadcast_strides(a.shape(), out_shape),
-                                      broadcast_strides(b.shape(), out_shape)}};
+  const kernels::BroadcastGeometry g{
+      out_shape.dims(),
+      {broadcast_strides(c.shape(), out_shape), broadcast_strides(a.shape(), out_shape),
+       broadcast_strides(b.shape(), out_shape)}};
   Tensor y = Tensor::empty(out_shape, a.dtype());
   dispatch_float(a.dtype(), "where", [&](auto tag) {
     using T = decltype(tag);

@@ -94,7 +94,8 @@ ValuesIndices extreme_along(const Tensor& x, int64_t dim, bool keepdim, const ch
                          using T = decltype(tag);
                          const int64_t n_d = in_shape[static_cast<size_t>(d)];
                          int64_t inner_d = 1;
-                         for (int64_t i = d + 1; i < in_shape.rank(); ++i) inner_d *= in_shape[static_cast<size_t>(i)];
+                         for (int64_t i = d + 1; i < in_shape.rank(); ++i)
+                           inner_d *= in_shape[static_cast<size_t>(i)];
                          const T* g = dyk.data<T>();
                          const int64_t* ix = idx.data<int64_t>();
                          T* out = dx.data<T>();
@@ -156,18 +157,20 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
     y = p == 2.0 ? sqrt(sum(x * x, rd, keepdim)) : pow(sum(pow(abs(x), p), rd, keepdim), 1.0 / p);
   }
   if (autograd::needs_grad({x})) {
-    autograd::record("norm", {x}, y, [x = x.detach(), y = y.detach(), p, rd, keepdim](const Tensor& dy) {
-      // d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); taken as 0 where ||x|| = 0, as PyTorch
-      const Shape kept = reduced_shape(x.shape(), rd, true);
-      const Tensor yk = keepdim ? y : y.reshape(kept);
-      const Tensor dyk = keepdim ? dy : dy.reshape(kept);
-      const Tensor zero = Tensor::scalar(0.0, yk.dtype());
-      const Tensor is_zero = eq(yk, zero);
-      const Tensor safe = where(is_zero, Tensor::scalar(1.0, yk.dtype()), yk);
-      const Tensor scale = where(is_zero, zero, dyk / pow(safe, p - 1.0));
-      const Tensor local = p == 2.0 ? x : sign(x) * pow(abs(x), p - 1.0);
-      return std::vector<Tensor>{local * scale};
-    });
+    autograd::record("norm", {x}, y,
+                     [x = x.detach(), y = y.detach(), p, rd, keepdim](const Tensor& dy) {
+                       // d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); taken as 0 where ||x|| =
+                       // 0, as PyTorch
+                       const Shape kept = reduced_shape(x.shape(), rd, true);
+                       const Tensor yk = keepdim ? y : y.reshape(kept);
+                       const Tensor dyk = keepdim ? dy : dy.reshape(kept);
+                       const Tensor zero = Tensor::scalar(0.0, yk.dtype());
+                       const Tensor is_zero = eq(yk, zero);
+                       const Tensor safe = where(is_zero, Tensor::scalar(1.0, yk.dtype()), yk);
+                       const Tensor scale = where(is_zero, zero, dyk / pow(safe, p - 1.0));
+                       const Tensor local = p == 2.0 ? x : sign(x) * pow(abs(x), p - 1.0);
+                       return std::vector<Tensor>{local * scale};
+                     });
   }
   return y;
 }
@@ -213,7 +216,11 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
 
 namespace cnnlab {
 Tensor Tensor::sum() const { return ops::sum(*this); }
-Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const { return ops::sum(*this, dims, keepdim); }
+Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
+  return ops::sum(*this, dims, keepdim);
+}
 Tensor Tensor::mean() const { return ops::mean(*this); }
-Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const { return ops::mean(*this, dims, keepdim); }
+Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
+  return ops::mean(*this, dims, keepdim);
+}
 }  // namespace cnnlab

@@ -81,7 +81,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
   });
   if (autograd::needs_grad({x})) {
     std::vector<int64_t> inverse(perm.size());
-    for (size_t i = 0; i < perm.size(); ++i) inverse[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+    for (size_t i = 0; i < perm.size(); ++i)
+      inverse[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
     autograd::record("permute", {x}, y, [inverse](const Tensor& dy) {
       return std::vector<Tensor>{permute(dy, inverse)};
     });
@@ -118,11 +119,12 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
     copy_rows(y, length, 0, x, n, start, length, outer, inner, false);
   }
   if (autograd::needs_grad({x})) {
-    autograd::record("narrow", {x}, y, [in_shape = x.shape(), n, start, length, outer, inner](const Tensor& dy) {
-      Tensor dx = Tensor::zeros(in_shape, dy.dtype());
-      copy_rows(dx, n, start, dy, length, 0, length, outer, inner, false);
-      return std::vector<Tensor>{dx};
-    });
+    autograd::record("narrow", {x}, y,
+                     [in_shape = x.shape(), n, start, length, outer, inner](const Tensor& dy) {
+                       Tensor dx = Tensor::zeros(in_shape, dy.dtype());
+                       copy_rows(dx, n, start, dy, length, 0, length, outer, inner, false);
+                       return std::vector<Tensor>{dx};
+                     });
   }
   return y;
 }
@@ -175,8 +177,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   CNNLAB_CHECK(!tensors.empty(), ShapeError, "stack: expected at least one tensor, got none");
   std::vector<Tensor> expanded;
   for (const Tensor& t : tensors) {
-    CNNLAB_CHECK(t.shape() == tensors[0].shape(), ShapeError, "stack: expected tensors of one shape, got ",
-                 tensors[0].shape(), " and ", t.shape());
+    CNNLAB_CHECK(t.shape() == tensors[0].shape(), ShapeError,
+                 "stack: expected tensors of one shape, got ", tensors[0].shape(), " and ",
+                 t.shape());
     expanded.push_back(t.unsqueeze(dim));
   }
   return cat(expanded, dim < 0 ? dim + tensors[0].dim() + 1 : dim);
@@ -212,14 +215,15 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     copy_rows(y, index.numel(), k, x, n, ix[k], 1, outer, inner, false);
   }
   if (autograd::needs_grad({x})) {
-    autograd::record("index_select", {x}, y, [index, in_shape = x.shape(), n, outer, inner](const Tensor& dy) {
-      Tensor dx = Tensor::zeros(in_shape, dy.dtype());
-      const int64_t* ixp = index.data<int64_t>();
-      for (int64_t k = 0; k < index.numel(); ++k) {
-        copy_rows(dx, n, ixp[k], dy, index.numel(), k, 1, outer, inner, true);  // index_add
-      }
-      return std::vector<Tensor>{dx};
-    });
+    autograd::record(
+        "index_select", {x}, y, [index, in_shape = x.shape(), n, outer, inner](const Tensor& dy) {
+          Tensor dx = Tensor::zeros(in_shape, dy.dtype());
+          const int64_t* ixp = index.data<int64_t>();
+          for (int64_t k = 0; k < index.numel(); ++k) {
+            copy_rows(dx, n, ixp[k], dy, index.numel(), k, 1, outer, inner, true);  // index_add
+          }
+          return std::vector<Tensor>{dx};
+        });
   }
   return y;
 }
@@ -227,12 +231,14 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   check_index(index, "gather");
   CNNLAB_CHECK(index.dim() == x.dim(), ShapeError, "gather: index has rank ", index.dim(),
-               " (shape ", index.shape(), ") but input has rank ", x.dim(), " (shape ", x.shape(), ")");
+               " (shape ", index.shape(), ") but input has rank ", x.dim(), " (shape ", x.shape(),
+               ")");
   const int64_t d = wrap_dim(dim, x.dim(), "gather");
   for (int64_t i = 0; i < x.dim(); ++i) {
-    CNNLAB_CHECK(i == d || index.shape()[static_cast<size_t>(i)] <= x.shape()[static_cast<size_t>(i)],
-                 ShapeError, "gather: index shape ", index.shape(), " exceeds input shape ",
-                 x.shape(), " in dim ", i);
+    CNNLAB_CHECK(
+        i == d || index.shape()[static_cast<size_t>(i)] <= x.shape()[static_cast<size_t>(i)],
+        ShapeError, "gather: index shape ", index.shape(), " exceeds input shape ", x.shape(),
+        " in dim ", i);
   }
   const int64_t n = x.shape()[static_cast<size_t>(d)];
   // offsets: element j of index -> flat position in x
@@ -255,16 +261,18 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     for (size_t j = 0; j < where.size(); ++j) yp[j] = xp[where[j]];
   });
   if (autograd::needs_grad({x})) {
-    autograd::record("gather", {x}, y, [where = std::move(where), in_shape = x.shape()](const Tensor& dy) {
-      Tensor dx = Tensor::zeros(in_shape, dy.dtype());
-      dispatch_float(dy.dtype(), "gather", [&](auto tag) {
-        using T = decltype(tag);
-        const T* grad = dy.data<T>();
-        T* out = dx.data<T>();
-        for (size_t j = 0; j < where.size(); ++j) out[where[j]] += grad[j];  // scatter_add
-      });
-      return std::vector<Tensor>{dx};
-    });
+    autograd::record("gather", {x}, y,
+                     [where = std::move(where), in_shape = x.shape()](const Tensor& dy) {
+                       Tensor dx = Tensor::zeros(in_shape, dy.dtype());
+                       dispatch_float(dy.dtype(), "gather", [&](auto tag) {
+                         using T = decltype(tag);
+                         const T* grad = dy.data<T>();
+                         T* out = dx.data<T>();
+                         for (size_t j = 0; j < where.size(); ++j)
+                           out[where[j]] += grad[j];  // scatter_add
+                       });
+                       return std::vector<Tensor>{dx};
+                     });
   }
   return y;
 }
@@ -315,5 +323,7 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   return ops::narrow(*this, dim, start, length);
 }
 Tensor Tensor::to(Dtype dtype) const { return ops::to_dtype(*this, dtype); }
-Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const { return ops::transpose(*this, dim0, dim1); }
+Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+  return ops::transpose(*this, dim0, dim1);
+}
 }  // namespace cnnlab

@@ -8,8 +8,8 @@ namespace cnnlab::optim {
 Optimizer::Optimizer(std::vector<Tensor> parameters) : parameters_(std::move(parameters)) {
   CNNLAB_CHECK(!parameters_.empty(), ValueError, "optimizer: got an empty parameter list");
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    CNNLAB_CHECK(parameters_[i].requires_grad(), ValueError, "optimizer: parameter ", i,
-                 " (shape ", parameters_[i].shape(), ") does not require grad");
+    CNNLAB_CHECK(parameters_[i].requires_grad(), ValueError, "optimizer: parameter ", i, " (shape ",
+                 parameters_[i].shape(), ") does not require grad");
   }
 }
 

@@ -83,7 +83,8 @@ AllocatorStats CachingAllocator::stats() const {
   return s.stats;
 }
 
-Storage::Storage(size_t bytes) : data_(CachingAllocator::instance().allocate(bytes)), bytes_(bytes) {}
+Storage::Storage(size_t bytes)
+    : data_(CachingAllocator::instance().allocate(bytes)), bytes_(bytes) {}
 
 Storage::~Storage() { CachingAllocator::instance().release(data_, bytes_); }
 

@@ -16,8 +16,8 @@ namespace {
 
 int64_t normalize_dim(int64_t d, int64_t rank, const char* op) {
   const int64_t r = rank == 0 ? 1 : rank;
-  CNNLAB_CHECK(d >= -r && d < r, ShapeError, op, ": dim ", d, " is out of range for a tensor of rank ",
-               rank);
+  CNNLAB_CHECK(d >= -r && d < r, ShapeError, op, ": dim ", d,
+               " is out of range for a tensor of rank ", rank);
   return d < 0 ? d + r : d;
 }
 
@@ -143,7 +143,8 @@ void* Tensor::raw_data() const {
 double Tensor::item() const {
   CNNLAB_CHECK(numel() == 1, ShapeError, "item: expected a one-element tensor, got shape ",
                shape());
-  return dispatch_all(dtype(), [&](auto tag) { return static_cast<double>(*data<decltype(tag)>()); });
+  return dispatch_all(dtype(),
+                      [&](auto tag) { return static_cast<double>(*data<decltype(tag)>()); });
 }
 
 double Tensor::at(const std::vector<int64_t>& index) const {
@@ -156,7 +157,8 @@ double Tensor::at(const std::vector<int64_t>& index) const {
                  " out of range for dim ", i, " of shape ", shape());
     flat += index[i] * strides[i];
   }
-  return dispatch_all(dtype(), [&](auto tag) { return static_cast<double>(data<decltype(tag)>()[flat]); });
+  return dispatch_all(dtype(),
+                      [&](auto tag) { return static_cast<double>(data<decltype(tag)>()[flat]); });
 }
 
 std::vector<double> Tensor::to_vector() const {
@@ -214,8 +216,8 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
                  " (", numel(), " elements) to ", new_shape);
     s[static_cast<size_t>(infer_at)] = numel() / known;
   }
-  CNNLAB_CHECK(s.numel() == numel(), ShapeError, "reshape: cannot reshape ", shape(), " (",
-               numel(), " elements) to ", new_shape, " (", s.numel(), " elements)");
+  CNNLAB_CHECK(s.numel() == numel(), ShapeError, "reshape: cannot reshape ", shape(), " (", numel(),
+               " elements) to ", new_shape, " (", s.numel(), " elements)");
   Tensor out = alias(*this, s, 0);
   if (autograd::needs_grad({*this})) {
     autograd::record("reshape", {*this}, out, [in_shape = shape()](const Tensor& dy) {
@@ -263,7 +265,8 @@ Tensor Tensor::squeeze(int64_t d) const {
 Tensor& Tensor::set_requires_grad(bool on) {
   CNNLAB_CHECK(is_leaf(), StateError,
                "set_requires_grad: only leaf tensors can change requires_grad; this one was made "
-               "by '", grad_fn()->name(), "' (use detach() first)");
+               "by '",
+               grad_fn()->name(), "' (use detach() first)");
   CNNLAB_CHECK(!on || is_floating(dtype()), ValueError,
                "set_requires_grad: only float tensors can require grad, got ", dtype());
   impl().requires_grad = on;
@@ -357,7 +360,8 @@ std::string Tensor::str() const {
     print_block(out, *this, v, 0, 0, 7);
   }
   if (dtype() != Dtype::kFloat32) out << ", dtype=" << dtype();
-  if (requires_grad()) out << (grad_fn() ? ", grad_fn=<" + grad_fn()->name() + ">" : ", requires_grad=True");
+  if (requires_grad())
+    out << (grad_fn() ? ", grad_fn=<" + grad_fn()->name() + ">" : ", requires_grad=True");
   out << ')';
   return out.str();
 }

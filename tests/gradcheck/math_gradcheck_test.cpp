@@ -10,14 +10,19 @@ namespace {
 using testing::gradcheck;
 using V = std::vector<Tensor>;
 
-Tensor rand64(const Shape& s, Rng& rng) { return Tensor::uniform(s, -1.0, 1.0, rng, Dtype::kFloat64); }
-Tensor positive64(const Shape& s, Rng& rng) { return Tensor::uniform(s, 0.5, 2.0, rng, Dtype::kFloat64); }
+Tensor rand64(const Shape& s, Rng& rng) {
+  return Tensor::uniform(s, -1.0, 1.0, rng, Dtype::kFloat64);
+}
+Tensor positive64(const Shape& s, Rng& rng) {
+  return Tensor::uniform(s, 0.5, 2.0, rng, Dtype::kFloat64);
+}
 
 TEST(MathGrad, BroadcastingBinaryOps) {
   Rng rng(1);
   const Tensor a = rand64({2, 3, 4}, rng), b = positive64({3, 1}, rng);
-  for (auto op : {+[](const V& x) { return x[0] + x[1]; }, +[](const V& x) { return x[0] - x[1]; },
-                  +[](const V& x) { return x[0] * x[1]; }, +[](const V& x) { return x[0] / x[1]; }}) {
+  for (auto op :
+       {+[](const V& x) { return x[0] + x[1]; }, +[](const V& x) { return x[0] - x[1]; },
+        +[](const V& x) { return x[0] * x[1]; }, +[](const V& x) { return x[0] / x[1]; }}) {
     const auto r = gradcheck(op, {a, b});
     EXPECT_TRUE(r.ok) << r.report;
   }
@@ -34,8 +39,9 @@ TEST(MathGrad, UnaryOps) {
   EXPECT_TRUE(gradcheck([](const V& v) { return -v[0]; }, {s}).ok);
   EXPECT_TRUE(gradcheck([](const V& v) { return ops::abs(v[0]); }, {s}).ok);
   EXPECT_TRUE(gradcheck([](const V& v) { return ops::clamp(v[0], -0.5, 0.5); }, {s}).ok);
-  const auto r = gradcheck([](const V& v) { return ops::where(ops::gt(v[0], v[1]), v[0], v[1] * 3.0); },
-                           {s, rand64({3, 5}, rng)});
+  const auto r =
+      gradcheck([](const V& v) { return ops::where(ops::gt(v[0], v[1]), v[0], v[1] * 3.0); },
+                {s, rand64({3, 5}, rng)});
   EXPECT_TRUE(r.ok) << r.report;
 }
 
@@ -43,7 +49,9 @@ TEST(MathGrad, Reductions) {
   Rng rng(3);
   const Tensor x = testing::distinct_uniform({2, 3, 4}, rng);
   for (auto op : {+[](const V& v) { return ops::sum(v[0], {1}); },
-                  +[](const V& v) { return ops::sum(v[0], {0, 2}, true); },
+                  +[](const V& v) {
+                    return ops::sum(v[0], {0, 2}, true);
+                  },
                   +[](const V& v) { return ops::mean(v[0], {-1}); },
                   +[](const V& v) { return ops::var(v[0], {1}); },
                   +[](const V& v) { return ops::var(v[0], {}, false); },
@@ -63,11 +71,17 @@ TEST(MathGrad, DataMovement) {
   const Tensor idx = Tensor::from_int64(std::vector<int64_t>{2, 0, 2}, {3});
   const Tensor labels = Tensor::from_int64(std::vector<int64_t>{1, 0, 3, 3, 2, 1}, {2, 3, 1});
   for (auto op : {+[](const V& v) { return ops::transpose(v[0], 0, 2); },
-                  +[](const V& v) { return ops::permute(v[0], {1, 2, 0}); },
-                  +[](const V& v) { return ops::stack({v[0], v[0] * 2.0}, 1); },
+                  +[](const V& v) {
+                    return ops::permute(v[0], {1, 2, 0});
+                  },
+                  +[](const V& v) {
+                    return ops::stack({v[0], v[0] * 2.0}, 1);
+                  },
                   +[](const V& v) { return ops::split(v[0], 2, 1)[1]; },
                   +[](const V& v) { return ops::narrow(v[0], 0, 1, 1); },
-                  +[](const V& v) { return v[0].reshape({4, -1}).flatten(); }}) {
+                  +[](const V& v) {
+                    return v[0].reshape({4, -1}).flatten();
+                  }}) {
     const auto r = gradcheck(op, {x});
     EXPECT_TRUE(r.ok) << r.report;
   }

@@ -43,10 +43,11 @@ TEST(LeNet5Integration, HasPyTorchParameterNamesAndCount) {
   auto model = models::make_lenet5({}, rng);
   std::vector<std::string> names;
   for (const auto& [name, t] : model->named_parameters()) names.push_back(name);
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "features.0.weight", "features.0.bias", "features.3.weight", "features.3.bias",
-                       "classifier.0.weight", "classifier.0.bias", "classifier.2.weight",
-                       "classifier.2.bias", "classifier.4.weight", "classifier.4.bias"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"features.0.weight", "features.0.bias", "features.3.weight",
+                                      "features.3.bias", "classifier.0.weight", "classifier.0.bias",
+                                      "classifier.2.weight", "classifier.2.bias",
+                                      "classifier.4.weight", "classifier.4.bias"}));
   // 156 + 2416 + 48120 + 10164 + 850, as torchinfo reports for this layout
   EXPECT_EQ(model->num_parameters(), 61706);
 }

@@ -127,7 +127,9 @@ Tensor distinct_uniform(const Shape& shape, Rng& rng, Dtype dtype) {
   }
   std::vector<double> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
-    v[static_cast<size_t>(i)] = -1.0 + (2.0 * static_cast<double>(order[static_cast<size_t>(i)]) + 1.0) / static_cast<double>(n);
+    v[static_cast<size_t>(i)] =
+        -1.0 +
+        (2.0 * static_cast<double>(order[static_cast<size_t>(i)]) + 1.0) / static_cast<double>(n);
   }
   return Tensor::from_vector(v, shape, dtype);
 }

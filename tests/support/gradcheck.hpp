@@ -2,8 +2,8 @@
 //   f(x_1..x_k) = <r, op(x_1..x_k)> with a fixed random r, one backward pass for the analytic
 //   gradients, central differences for the numeric ones, Caffe's tolerance
 //   |a - n| <= rtol * max(|a|, |n|, 1) + atol, and an accumulation check (a second backward adds
-//   the same gradient again, to 1e-12). Fresh memory is NaN-poisoned in test builds, so an element a
-//   backward kernel forgets to write fails the check.
+//   the same gradient again, to 1e-12). Fresh memory is NaN-poisoned in test builds, so an element
+//   a backward kernel forgets to write fails the check.
 #pragma once
 
 #include <functional>

@@ -11,9 +11,9 @@
 namespace cnnlab::testing {
 
 /// Passes when shapes match and |a - b| <= atol + rtol * |b| everywhere (b is the reference).
-inline ::testing::AssertionResult tensors_near(const char* a_expr, const char* b_expr,
-                                               const char*, const char*, const Tensor& a,
-                                               const Tensor& b, double rtol, double atol) {
+inline ::testing::AssertionResult tensors_near(const char* a_expr, const char* b_expr, const char*,
+                                               const char*, const Tensor& a, const Tensor& b,
+                                               double rtol, double atol) {
   if (!(a.shape() == b.shape())) {
     return ::testing::AssertionFailure() << a_expr << " has shape " << a.shape() << " but "
                                          << b_expr << " has shape " << b.shape();

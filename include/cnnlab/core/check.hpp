@@ -21,8 +21,8 @@ std::string concat(Args&&... args) {
 
 }  // namespace cnnlab::detail
 
-#define CNNLAB_CHECK(cond, ErrorType, ...)                                        \
-  do {                                                                            \
+#define CNNLAB_CHECK(cond, ErrorType, ...)                                         \
+  do {                                                                             \
     if (!(cond)) throw ::cnnlab::ErrorType(::cnnlab::detail::concat(__VA_ARGS__)); \
   } while (false)
 

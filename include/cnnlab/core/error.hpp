@@ -1,5 +1,6 @@
 // Exception types thrown by cnnlab. Users catch by category; the CLI maps each to a message prefix.
-// Message format: "<op or Class>: expected <what>, got <actual>" with shapes printed as [N, C, H, W].
+// Message format: "<op or Class>: expected <what>, got <actual>" with shapes printed as [N, C, H,
+// W].
 #pragma once
 
 #include <stdexcept>

@@ -1,4 +1,5 @@
-// Parameter initialisers with PyTorch's defaults (torch.nn.init), each drawing from an explicit Rng.
+// Parameter initialisers with PyTorch's defaults (torch.nn.init), each drawing from an explicit
+// Rng.
 #pragma once
 
 #include "cnnlab/core/rng.hpp"

@@ -29,7 +29,8 @@ class Module;
 
 /// Called after forward with (module, input, output); returns a replacement output or an
 /// undefined Tensor to keep it.
-using ForwardHook = std::function<Tensor(Module& module, const Tensor& input, const Tensor& output)>;
+using ForwardHook =
+    std::function<Tensor(Module& module, const Tensor& input, const Tensor& output)>;
 
 class Module {
  public:
@@ -43,7 +44,8 @@ class Module {
   /// forward() followed by the forward hooks.
   Tensor operator()(const Tensor& input);
 
-  /// One-line description in PyTorch's format, e.g. "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))".
+  /// One-line description in PyTorch's format, e.g. "Conv2d(1, 6, kernel_size=(5, 5), stride=(1,
+  /// 1))".
   virtual std::string repr() const { return type_name_ + "()"; }
   /// Multi-line description of the module tree, in PyTorch's print format.
   std::string to_string() const;

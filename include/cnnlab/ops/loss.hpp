@@ -39,11 +39,16 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean);
 
 /// input holds log-probabilities; target probabilities (or log-probabilities when log_target).
-/// Pointwise target * (log target - input); kBatchMean divides the sum by N (the mathematically
-/// correct KL; PyTorch's default kMean divides by every element). Differentiable in both
-/// (composed). NOTE: where target = 0 (log_target false) the pointwise term is 0 (xlogy) and its
-/// gradient with respect to target is taken as 0 (PyTorch gives NaN there).
-/// Throws ShapeError unless the shapes are equal.
+/// Pointwise target * (log target - input), or exp(target) * (target - input) with log_target;
+/// kBatchMean divides the sum by N (the mathematically correct KL; PyTorch's default kMean
+/// divides by every element). Composed of differentiable ops, so differentiable in both input
+/// and target; the values and both gradients are PyTorch 1.13's wherever PyTorch's are finite:
+/// d/d input = -target (or -exp(target)), d/d target = log(target) + 1 - input (or
+/// exp(target) * (target + 1 - input)), times the upstream gradient and the reduction's scale.
+/// NOTE: where target = 0 (log_target false) the pointwise term is 0 (xlogy) and the gradient
+/// with respect to that target is -input (the target * log(target) term contributes 0), while
+/// PyTorch 1.13 gives NaN there. A negative target gives NaN, as in PyTorch.
+/// Throws ShapeError unless the shapes are equal, ValueError unless both are float of one dtype.
 Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean,
               bool log_target = false);
 

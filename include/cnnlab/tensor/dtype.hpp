@@ -15,9 +15,12 @@ enum class Dtype { kFloat32, kFloat64, kInt64 };
 
 inline const char* dtype_name(Dtype d) {
   switch (d) {
-    case Dtype::kFloat32: return "float32";
-    case Dtype::kFloat64: return "float64";
-    case Dtype::kInt64: return "int64";
+    case Dtype::kFloat32:
+      return "float32";
+    case Dtype::kFloat64:
+      return "float64";
+    case Dtype::kInt64:
+      return "int64";
   }
   return "?";
 }
@@ -30,8 +33,10 @@ inline bool is_floating(Dtype d) { return d == Dtype::kFloat32 || d == Dtype::kF
 
 template <typename T>
 constexpr Dtype dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return Dtype::kFloat32;
-  else if constexpr (std::is_same_v<T, double>) return Dtype::kFloat64;
+  if constexpr (std::is_same_v<T, float>)
+    return Dtype::kFloat32;
+  else if constexpr (std::is_same_v<T, double>)
+    return Dtype::kFloat64;
   else {
     static_assert(std::is_same_v<T, int64_t>, "cnnlab tensors hold float, double or int64_t");
     return Dtype::kInt64;

@@ -33,7 +33,9 @@ class Shape {
   auto begin() const { return dims_.begin(); }
   auto end() const { return dims_.end(); }
   void push_back(int64_t d) { dims_.push_back(d); }
-  void insert(size_t at, int64_t d) { dims_.insert(dims_.begin() + static_cast<std::ptrdiff_t>(at), d); }
+  void insert(size_t at, int64_t d) {
+    dims_.insert(dims_.begin() + static_cast<std::ptrdiff_t>(at), d);
+  }
   void erase(size_t at) { dims_.erase(dims_.begin() + static_cast<std::ptrdiff_t>(at)); }
   const std::vector<int64_t>& dims() const { return dims_; }
 
@@ -72,7 +74,8 @@ struct Size2 {
   Size2(int64_t h_, int64_t w_) : h(h_), w(w_) {}
   bool square() const { return h == w; }
   std::string str() const {
-    std::ostringstream out;  // NOTE: not string concatenation, which trips GCC 12's bogus -Wrestrict
+    std::ostringstream
+        out;  // NOTE: not string concatenation, which trips GCC 12's bogus -Wrestrict
     if (square()) {
       out << h;
     } else {

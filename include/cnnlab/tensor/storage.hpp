@@ -10,10 +10,10 @@ namespace cnnlab {
 
 /// Statistics of the caching allocator, for tests and `cnnlab bench`.
 struct AllocatorStats {
-  int64_t bytes_in_use = 0;     ///< held by live storages
-  int64_t bytes_cached = 0;     ///< freed by tensors, kept for reuse
+  int64_t bytes_in_use = 0;       ///< held by live storages
+  int64_t bytes_cached = 0;       ///< freed by tensors, kept for reuse
   int64_t fresh_allocations = 0;  ///< requests the cache could not serve
-  int64_t cache_hits = 0;       ///< requests served from the cache
+  int64_t cache_hits = 0;         ///< requests served from the cache
 };
 
 /// The caching allocator. Blocks are 64-byte aligned and kept in exact-size free lists, so a

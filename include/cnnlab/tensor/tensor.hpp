@@ -53,9 +53,9 @@ struct TensorImpl {
   Dtype dtype = Dtype::kFloat32;
   Layout layout = Layout::kStrided;
   bool requires_grad = false;
-  std::shared_ptr<TensorImpl> grad;              ///< accumulated gradient (leaves)
-  std::shared_ptr<autograd::Node> grad_fn;       ///< producer node (non-leaves)
-  std::vector<TensorHook> hooks;                 ///< backward hooks of a leaf
+  std::shared_ptr<TensorImpl> grad;         ///< accumulated gradient (leaves)
+  std::shared_ptr<autograd::Node> grad_fn;  ///< producer node (non-leaves)
+  std::vector<TensorHook> hooks;            ///< backward hooks of a leaf
 };
 
 /// Options of Tensor::backward.
@@ -90,7 +90,9 @@ class Tensor {
   /// Copies int64 values (labels, indices) into a new int64 tensor. A separate name, so that
   /// from_vector({0.5, 1.0}, shape) is never ambiguous.
   static Tensor from_int64(const std::vector<int64_t>& values, const Shape& shape);
-  static Tensor scalar(double value, Dtype dtype = Dtype::kFloat32) { return full({}, value, dtype); }
+  static Tensor scalar(double value, Dtype dtype = Dtype::kFloat32) {
+    return full({}, value, dtype);
+  }
   static Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 
   // ---- metadata --------------------------------------------------------------------------

@@ -29,15 +29,16 @@ TEST(AutogradBackward, TakesAnExplicitOutputGradient) {
   Tensor y = x * 3.0;
   y.backward(Tensor::from_vector({10, 100}, {2}, Dtype::kFloat64));
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{30, 300}));
-  EXPECT_THROW_WITH((x * 1.0).backward(), ShapeError,
-                    "backward: a gradient can be implied only for a one-element output, got shape [2]");
+  EXPECT_THROW_WITH(
+      (x * 1.0).backward(), ShapeError,
+      "backward: a gradient can be implied only for a one-element output, got shape [2]");
   EXPECT_THROW_WITH((x * 1.0).backward(Tensor::ones({3}, Dtype::kFloat64)), ShapeError,
                     "backward: expected grad_output of shape [2], got [3]");
 }
 
 TEST(AutogradBackward, SharedSubexpressionsSumTheirGradients) {
   Tensor x = leaf({2}, {1});
-  Tensor a = x * x;       // used twice below
+  Tensor a = x * x;              // used twice below
   Tensor y = (a * a + a).sum();  // y = x^4 + x^2, dy/dx = 4x^3 + 2x = 36
   y.backward();
   EXPECT_DOUBLE_EQ(x.grad().item(), 36.0);
@@ -99,17 +100,19 @@ TEST(AutogradHooks, HookMustKeepTheShape) {
   Tensor x = leaf({1, 2}, {2});
   Tensor h = x * 1.0;
   h.register_hook([](const Tensor&) { return Tensor::ones({3}, Dtype::kFloat64); });
-  EXPECT_THROW_WITH(h.sum().backward(), ShapeError,
-                    "backward hook on the output of mul: expected a gradient of shape [2] (float64), "
-                    "got [3] (float64)");
+  EXPECT_THROW_WITH(
+      h.sum().backward(), ShapeError,
+      "backward hook on the output of mul: expected a gradient of shape [2] (float64), "
+      "got [3] (float64)");
 }
 
 TEST(AutogradHooks, HookMustKeepTheDtype) {
   Tensor x = leaf({1, 2}, {2});
   x.register_hook([](const Tensor& g) { return g.to(Dtype::kFloat32); });
-  EXPECT_THROW_WITH((x * 1.0).sum().backward(), ShapeError,
-                    "backward hook on a leaf tensor: expected a gradient of shape [2] (float64), got "
-                    "[2] (float32)");
+  EXPECT_THROW_WITH(
+      (x * 1.0).sum().backward(), ShapeError,
+      "backward hook on a leaf tensor: expected a gradient of shape [2] (float64), got "
+      "[2] (float32)");
 }
 
 TEST(AutogradOverride, ReplacesTheRuleOfANamedOpWhileAlive) {
@@ -122,7 +125,7 @@ TEST(AutogradOverride, ReplacesTheRuleOfANamedOpWhileAlive) {
   EXPECT_EQ(run(), (std::vector<double>{2, -2}));
   {
     autograd::BackwardOverride guard("abs", [](const Tensor& dy, const autograd::Node& node) {
-      std::vector<Tensor> ordinary = node.apply(dy);  // sign(x) * dy
+      std::vector<Tensor> ordinary = node.apply(dy);                           // sign(x) * dy
       return std::vector<Tensor>{ops::clamp(ordinary[0], 0.0, std::nullopt)};  // drop negatives
     });
     EXPECT_EQ(run(), (std::vector<double>{2, 0}));
@@ -139,9 +142,8 @@ TEST(AutogradOverride, ReplacesTheRuleOfANamedOpWhileAlive) {
 
 TEST(AutogradOverride, WrongGradientCountIsAClearError) {
   Tensor x = leaf({1}, {1});
-  autograd::BackwardOverride guard("exp", [](const Tensor&, const autograd::Node&) {
-    return std::vector<Tensor>{};
-  });
+  autograd::BackwardOverride guard(
+      "exp", [](const Tensor&, const autograd::Node&) { return std::vector<Tensor>{}; });
   EXPECT_THROW_WITH(ops::exp(x).sum().backward(), StateError,
                     "backward of 'exp': expected 1 input gradients, got 0");
 }

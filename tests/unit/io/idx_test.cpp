@@ -1,4 +1,6 @@
 // IDX reader: a valid file (raw and gzip) and every way a file can be wrong.
+#include "cnnlab/io/idx.hpp"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -6,7 +8,6 @@
 #include <fstream>
 
 #include "cnnlab/core/error.hpp"
-#include "cnnlab/io/idx.hpp"
 #include "support/expect_throw_with.hpp"
 
 namespace cnnlab {
@@ -25,7 +26,9 @@ std::string idx(std::vector<uint32_t> dims, size_t payload, uint8_t dtype = 0x08
   return s;
 }
 
-void write(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+void write(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
 
 TEST(IdxReader, ReadsRawAndGzipFiles) {
   const std::string raw = temp_path("ok-idx3-ubyte");
@@ -46,13 +49,16 @@ TEST(IdxReader, ReadsRawAndGzipFiles) {
 
 TEST(IdxReader, RejectsBadFilesNamingThem) {
   const std::string p = temp_path("bad-idx");
-  EXPECT_THROW_WITH(io::read_idx("/nonexistent/labels"), IoError, "read_idx: cannot open '/nonexistent/labels'");
+  EXPECT_THROW_WITH(io::read_idx("/nonexistent/labels"), IoError,
+                    "read_idx: cannot open '/nonexistent/labels'");
   write(p, idx({10}, 4));
-  EXPECT_THROW_WITH(io::read_idx(p), IoError, "is truncated: expected 10 payload bytes for shape [10], got 4");
+  EXPECT_THROW_WITH(io::read_idx(p), IoError,
+                    "is truncated: expected 10 payload bytes for shape [10], got 4");
   write(p, idx({2}, 3));
   EXPECT_THROW_WITH(io::read_idx(p), IoError, "is longer than its header says");
   write(p, idx({2, 2, 2}, 8));
-  EXPECT_THROW_WITH(io::read_idx(p, 1), IoError, "has magic 0x803 (rank 3) but rank 1 was expected");
+  EXPECT_THROW_WITH(io::read_idx(p, 1), IoError,
+                    "has magic 0x803 (rank 3) but rank 1 was expected");
   write(p, idx({2}, 8, 0x0D));
   EXPECT_THROW_WITH(io::read_idx(p), IoError, "has dtype byte 0xd; only unsigned bytes (0x08)");
   write(p, "\x01\x02\x08\x01");

@@ -21,7 +21,8 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 
 std::string with_header(const std::string& json, const std::string& data) {
   std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((json.size() >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<size_t>(i)] = static_cast<char>((json.size() >> (8 * i)) & 0xff);
   return out + json + data;
 }
 
@@ -57,28 +58,35 @@ TEST(Safetensors, RejectsMissingShortAndLyingFiles) {
   EXPECT_THROW_WITH(io::load_safetensors(path), IoError, "header that is not a JSON object");
   write_bytes(path, with_header(R"({"x":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})",
                                 std::string(8, '\0')));
-  EXPECT_THROW_WITH(io::load_safetensors(path), IoError,
-                    "tensor 'x' of shape [2, 2] (F32) needs 16 bytes but its data_offsets are [0, 16] "
-                    "in a data section of 8 bytes");
+  EXPECT_THROW_WITH(
+      io::load_safetensors(path), IoError,
+      "tensor 'x' of shape [2, 2] (F32) needs 16 bytes but its data_offsets are [0, 16] "
+      "in a data section of 8 bytes");
   write_bytes(path, with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})",
                                 std::string(8, '\0')));
   EXPECT_THROW_WITH(io::load_safetensors(path), IoError, "needs 12 bytes");
-  write_bytes(path, with_header(R"({"x":{"dtype":"F32","shape":[549755813888,549755813888],"data_offsets":[0,0]}})", ""));
+  write_bytes(
+      path,
+      with_header(
+          R"({"x":{"dtype":"F32","shape":[549755813888,549755813888],"data_offsets":[0,0]}})", ""));
   EXPECT_THROW_WITH(io::load_safetensors(path), IoError, "tensor 'x' has more than 2^40 elements");
   write_bytes(path, with_header(R"({"x":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})",
                                 std::string(2, '\0')));
-  EXPECT_THROW_WITH(io::load_safetensors(path), IoError, "has dtype BF16; cnnlab reads F32, F64 and I64");
+  EXPECT_THROW_WITH(io::load_safetensors(path), IoError,
+                    "has dtype BF16; cnnlab reads F32, F64 and I64");
   std::filesystem::remove(path);
 }
 
 TEST(Safetensors, FailedWriteLeavesTheOldFileIntact) {
   const std::string path = temp_path("keep.safetensors");
   io::save_safetensors(path, {{"a", Tensor::ones({2})}});
-  EXPECT_THROW_WITH(io::write_atomically(path, [](std::ostream& out) { out.setstate(std::ios::badbit); }),
-                    IoError, "the old file, if any, is unchanged");
+  EXPECT_THROW_WITH(
+      io::write_atomically(path, [](std::ostream& out) { out.setstate(std::ios::badbit); }),
+      IoError, "the old file, if any, is unchanged");
   EXPECT_EQ(io::load_safetensors(path).at("a").to_vector(), (std::vector<double>{1, 1}));
-  EXPECT_THROW_WITH(io::save_safetensors("/nonexistent/dir/x.safetensors", {{"a", Tensor::ones({1})}}),
-                    IoError, "cannot create");
+  EXPECT_THROW_WITH(
+      io::save_safetensors("/nonexistent/dir/x.safetensors", {{"a", Tensor::ones({1})}}), IoError,
+      "cannot create");
   std::filesystem::remove(path);
 }
 

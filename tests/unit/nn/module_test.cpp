@@ -29,9 +29,9 @@ class Affine final : public nn::Module {
 class Net final : public nn::Module {
  public:
   Net() : Module("Net") {
-    body = register_module("body", std::make_shared<nn::Sequential>(
-                                       std::initializer_list<std::shared_ptr<nn::Module>>{
-                                           std::make_shared<Affine>(3), std::make_shared<Affine>(3)}));
+    body = register_module(
+        "body", std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+                    std::make_shared<Affine>(3), std::make_shared<Affine>(3)}));
     head = register_module("head", std::make_shared<Affine>(3));
   }
   Tensor forward(const Tensor& x) override { return (*head)((*body)(x)); }
@@ -59,7 +59,8 @@ TEST(ModuleNames, AreDottedPathsInRegistrationOrder) {
   EXPECT_THROW_WITH(net.submodule("body.7"), ValueError, "submodule: no module '7' in 'body.7'");
   EXPECT_EQ(net.named_modules().size(), 5u);
   EXPECT_EQ(net.to_string(),
-            "Net(\n  (body): Sequential(\n    (0): Affine()\n    (1): Affine()\n  )\n  (head): Affine()\n)");
+            "Net(\n  (body): Sequential(\n    (0): Affine()\n    (1): Affine()\n  )\n  (head): "
+            "Affine()\n)");
 }
 
 TEST(ModuleNames, RejectsDuplicatesAndDots) {
@@ -112,8 +113,8 @@ TEST(ModuleState, LoadStateDictNamesMissingUnexpectedAndMisshapenKeys) {
 TEST(ModuleState, LoadStateDictChangesNothingWhenAnyEntryIsBad) {
   Net net;
   std::map<std::string, Tensor> state = net.state_dict();
-  state["body.0.scale"] = Tensor::full({3}, 9.0);                      // fine on its own
-  state["head.calls"] = Tensor::from_int64({1}, {1});                  // int64 for a float buffer
+  state["body.0.scale"] = Tensor::full({3}, 9.0);      // fine on its own
+  state["head.calls"] = Tensor::from_int64({1}, {1});  // int64 for a float buffer
   EXPECT_THROW_WITH(net.load_state_dict(state), ValueError,
                     "shape or dtype mismatch for head.calls (expected float32, got int64)");
   EXPECT_EQ(net.body->children()[0].second->state_dict().at("scale").at({0}), 1.0);
@@ -139,7 +140,8 @@ TEST(ModuleHooks, ForwardHookReadsAndReplacesALayerOutput) {
   const Tensor x = Tensor::full({3}, 2.0);
   EXPECT_EQ(net(x).to_vector(), (std::vector<double>{2, 2, 2}));
   EXPECT_EQ(captured.to_vector(), (std::vector<double>{2, 2, 2}));
-  layer.register_forward_hook([](nn::Module&, const Tensor&, const Tensor& out) { return out * 0.0; });
+  layer.register_forward_hook(
+      [](nn::Module&, const Tensor&, const Tensor& out) { return out * 0.0; });
   EXPECT_EQ(net(x).to_vector(), (std::vector<double>{0, 0, 0}));
   layer.remove_forward_hook(id);
   captured = Tensor();
@@ -158,7 +160,8 @@ TEST(ModuleGrad, ParametersAccumulateAndZeroGradDropsThem) {
 TEST(SequentialErrors, NameTheFailingLayer) {
   nn::Sequential seq{std::make_shared<Affine>(3), std::make_shared<Affine>(4)};
   EXPECT_THROW_WITH(seq(Tensor::ones({3})), ShapeError,
-                    "Sequential: layer 1 (Affine()) got input of shape [3]: mul: cannot broadcast shapes [3] and [4]");
+                    "Sequential: layer 1 (Affine()) got input of shape [3]: mul: cannot broadcast "
+                    "shapes [3] and [4]");
 }
 
 }  // namespace

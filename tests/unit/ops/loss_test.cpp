@@ -140,6 +140,29 @@ TEST(KlDivOp, MatchesPyTorch) {
   EXPECT_NEAR(ops::kl_div(in, log_t, Reduction::kSum, true).item(), -0.14153932338325528, 1e-15);
 }
 
+TEST(KlDivOp, GradientsOfInputAndTarget) {
+  // kSum: d/d input = -target; d/d target = log(target) + 1 - input where target > 0 (PyTorch's
+  // value) and -input where target = 0 (PyTorch 1.13 gives NaN there; see loss.hpp).
+  const Tensor in = f64({-1, -2, -0.5, -0.3, -1.2, -2.0}, {2, 3}).set_requires_grad(true);
+  const Tensor t = f64({0.2, 0, 0.8, 0.5, 0.25, 0.25}, {2, 3}).set_requires_grad(true);
+  ops::kl_div(in, t, Reduction::kSum).backward();
+  EXPECT_TENSOR_EQ(in.grad(), f64({-0.2, 0, -0.8, -0.5, -0.25, -0.25}, {2, 3}));
+  const std::vector<double> iv = in.to_vector(), tv = t.to_vector();
+  std::vector<double> expected(tv.size());
+  for (size_t i = 0; i < tv.size(); ++i) {
+    expected[i] = tv[i] > 0 ? std::log(tv[i]) + 1 - iv[i] : -iv[i];
+  }
+  EXPECT_TENSOR_NEAR(t.grad(), f64(expected, {2, 3}), 1e-15, 1e-15);
+  EXPECT_EQ(t.grad().to_vector()[1], 2.0) << "target 0: the gradient is -input, finite";
+}
+
+TEST(KlDivOp, NegativeTargetGivesNaNAsPyTorch) {
+  // xlogy(t, t) = t * log(t) is NaN for t < 0; PyTorch 1.13 returns NaN, and so does cnnlab.
+  const Tensor in = f64({-1, -2}, {1, 2});
+  const Tensor t = f64({0.5, -0.1}, {1, 2});
+  EXPECT_TRUE(std::isnan(ops::kl_div(in, t, Reduction::kSum).item()));
+}
+
 TEST(GramMatrixOp, HandComputed) {
   // F = [[1, 2], [3, 4]] (C = 2, H * W = 2): F F^T = [[5, 11], [11, 25]], divided by C*H*W = 4
   const Tensor f = f64({1, 2, 3, 4}, {1, 2, 1, 2});

@@ -1,8 +1,9 @@
 // Sgd: update formulas on numbers worked out by hand (torch.optim.SGD's rules).
+#include "cnnlab/optim/sgd.hpp"
+
 #include <gtest/gtest.h>
 
 #include "cnnlab/cnnlab.hpp"
-#include "cnnlab/optim/sgd.hpp"
 #include "support/expect_throw_with.hpp"
 
 namespace cnnlab {

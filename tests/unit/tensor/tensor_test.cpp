@@ -11,7 +11,9 @@
 namespace cnnlab {
 namespace {
 
-Tensor vec(std::vector<double> v, Shape s, Dtype d = Dtype::kFloat32) { return Tensor::from_vector(v, s, d); }
+Tensor vec(std::vector<double> v, Shape s, Dtype d = Dtype::kFloat32) {
+  return Tensor::from_vector(v, s, d);
+}
 
 TEST(TensorCreation, FactoriesFillAsDocumented) {
   EXPECT_EQ(Tensor::zeros({2, 3}).to_vector(), std::vector<double>(6, 0.0));
@@ -117,7 +119,8 @@ TEST(TensorMath, BroadcastingArithmetic) {
   EXPECT_EQ((a * 2.0).to_vector(), (std::vector<double>{2, 4, 6, 8, 10, 12}));
   EXPECT_EQ((1.0 / vec({2, 4}, {2})).to_vector(), (std::vector<double>{0.5, 0.25}));
   EXPECT_EQ((-a).at({1, 2}), -6.0);
-  EXPECT_THROW_WITH(a + vec({1, 2}, {2}), ShapeError, "add: cannot broadcast shapes [2, 3] and [2]");
+  EXPECT_THROW_WITH(a + vec({1, 2}, {2}), ShapeError,
+                    "add: cannot broadcast shapes [2, 3] and [2]");
   EXPECT_THROW_WITH(a + Tensor::zeros({3}, Dtype::kFloat64), ValueError,
                     "add: expected operands of one dtype, got float32 and float64");
 }
@@ -139,7 +142,8 @@ TEST(TensorMath, UnaryAndComparisons) {
   EXPECT_EQ(ops::le(x, zero).to_vector(), (std::vector<double>{1, 1, 0}));
   EXPECT_EQ(ops::eq(x, zero).to_vector(), (std::vector<double>{0, 1, 0}));
   EXPECT_EQ(ops::ne(x, zero).to_vector(), (std::vector<double>{1, 0, 1}));
-  EXPECT_EQ(ops::where(ops::gt(x, zero), x, x * 10.0).to_vector(), (std::vector<double>{-20, 0, 3}));
+  EXPECT_EQ(ops::where(ops::gt(x, zero), x, x * 10.0).to_vector(),
+            (std::vector<double>{-20, 0, 3}));
   // a select: the branch not taken may hold inf or NaN (where(x > 0, log(x), 0) is common)
   const Tensor safe_log = ops::where(ops::gt(x, zero), ops::log(x), zero);
   EXPECT_EQ(safe_log.to_vector(), (std::vector<double>{0, 0, std::log(3.0)}));
@@ -152,7 +156,7 @@ TEST(TensorReduce, SumMeanVarNormMax) {
   EXPECT_EQ(x.sum({0}).to_vector(), (std::vector<double>{5, 7, 9}));
   EXPECT_EQ(x.sum({1}, true).shape(), (Shape{2, 1}));
   EXPECT_EQ(x.mean({-1}).to_vector(), (std::vector<double>{2, 5}));
-  EXPECT_DOUBLE_EQ(ops::var(x).item(), 3.5);              // unbiased: 17.5 / 5
+  EXPECT_DOUBLE_EQ(ops::var(x).item(), 3.5);  // unbiased: 17.5 / 5
   EXPECT_DOUBLE_EQ(ops::var(x, {}, false).item(), 17.5 / 6);
   EXPECT_DOUBLE_EQ(ops::norm(x).item(), std::sqrt(91.0));
   EXPECT_DOUBLE_EQ(ops::norm(x, 1.0, {1}).at({0}), 6.0);
@@ -162,7 +166,7 @@ TEST(TensorReduce, SumMeanVarNormMax) {
   EXPECT_EQ(m.indices.dtype(), Dtype::kInt64);
   EXPECT_EQ(ops::min(x, 0).values.to_vector(), (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(ops::argmax(vec({0, 5, 5, 1}, {4}), 0).item(), 1.0);  // first maximum wins ties
-  const Tensor with_nan = vec({1, NAN, 0, NAN}, {4});                 // NaN wins, as in PyTorch
+  const Tensor with_nan = vec({1, NAN, 0, NAN}, {4});             // NaN wins, as in PyTorch
   EXPECT_TRUE(std::isnan(ops::max(with_nan).item()));
   EXPECT_TRUE(std::isnan(ops::min(with_nan).item()));
   EXPECT_EQ(ops::argmax(with_nan, 0).item(), 1.0);
