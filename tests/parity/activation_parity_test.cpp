@@ -32,6 +32,12 @@ TEST(LeakyReluParity, Slope0p2) {
               [](const Inputs& in) { return ops::leaky_relu(in.at("x"), 0.2); });
 }
 
+// Slope 0 with exact zeros in x: y = 0 there and the gradient at 0 is the slope, 0, as PyTorch.
+TEST(LeakyReluParity, Slope0WithExactZeros) {
+  check_unary("leaky_relu_slope0",
+              [](const Inputs& in) { return ops::leaky_relu(in.at("x"), 0.0); });
+}
+
 TEST(SigmoidParity, MatchesTorch) {
   check_unary("sigmoid", [](const Inputs& in) { return ops::sigmoid(in.at("x")); });
 }
@@ -51,6 +57,10 @@ TEST(LogSoftmaxParity, Dim1Of4d) {
 TEST(LogSoftmaxParity, LastDimOf2d) {
   check_unary("log_softmax_2d_last",
               [](const Inputs& in) { return ops::log_softmax(in.at("x"), -1); });
+}
+
+TEST(LogSoftmaxParity, Dim0Of3d) {
+  check_unary("log_softmax_dim0", [](const Inputs& in) { return ops::log_softmax(in.at("x"), 0); });
 }
 
 TEST(DropoutParity, EvalIsIdentity) {

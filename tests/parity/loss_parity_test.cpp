@@ -4,6 +4,9 @@
 // make_fixtures.py (loss_fixtures).
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "cnnlab/ops/loss.hpp"
 #include "parity/parity_support.hpp"
 
@@ -97,13 +100,14 @@ TEST(MseLossParity, Sum) { check_mse("mse_loss_sum", Reduction::kSum); }
 
 TEST(MseLossParity, None) { check_mse("mse_loss_none", Reduction::kNone); }
 
-// NOTE: only the input's gradient is compared; loss.hpp does not promise a gradient for the
-// target (the fixtures hold PyTorch's "dtarget" all the same).
+// Both gradients are compared: the input's and the target's (include/cnnlab/ops/loss.hpp).
 void check_kl(const std::string& fixture, Reduction reduction, bool log_target) {
-  parity::check_op(
-      {.fixture = fixture, .inputs = {"x", "target"}, .grads = {"x"}, .op = [=](const Inputs& in) {
-         return ops::kl_div(in.at("x"), in.at("target"), reduction, log_target);
-       }});
+  parity::check_op({.fixture = fixture,
+                    .inputs = {"x", "target"},
+                    .grads = {"x", "target"},
+                    .op = [=](const Inputs& in) {
+                      return ops::kl_div(in.at("x"), in.at("target"), reduction, log_target);
+                    }});
 }
 
 TEST(KlDivParity, BatchMean) { check_kl("kl_div_batchmean", Reduction::kBatchMean, false); }
@@ -117,6 +121,42 @@ TEST(KlDivParity, MeanOverElements) { check_kl("kl_div_mean", Reduction::kMean, 
 TEST(KlDivParity, Sum) { check_kl("kl_div_sum", Reduction::kSum, false); }
 
 TEST(KlDivParity, None) { check_kl("kl_div_none", Reduction::kNone, false); }
+
+// Targets with exact zeros: the value and dx are PyTorch's; PyTorch's dtarget is NaN at the
+// zeros (the derivative of xlogy(t, t) in its second argument is t / t) and its value elsewhere.
+// cnnlab matches it where it is finite and gives the documented -input * dy at the zeros.
+TEST(KlDivParity, ZeroTargetsKeepGradientsFinite) {
+  const io::TensorFile f = parity::load_fixture("kl_div_zero_target");
+  const parity::Tolerances tol;
+  for (Dtype dtype : parity::run_dtypes()) {
+    SCOPED_TRACE(parity::describe(f, dtype));
+    const parity::Inputs in = parity::make_inputs(f, {}, {"x", "target"}, dtype);
+    const Tensor y = ops::kl_div(in.at("x"), in.at("target"), Reduction::kSum);
+    parity::expect_matches(y, f, "y", tol.at(dtype));
+    y.backward(parity::converted(f.at("dy"), dtype));
+    parity::expect_matches(in.at("x").grad(), f, "dx", tol.at(dtype));
+
+    const std::vector<double> torch_dt = f.at("dtarget").to_vector(),
+                              t = f.at("target").to_vector(), x = f.at("x").to_vector();
+    const double dy = f.at("dy").item();
+    std::vector<double> expected(torch_dt.size());
+    int64_t zeros = 0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      if (t[i] == 0.0) {
+        EXPECT_TRUE(std::isnan(torch_dt[i])) << "PyTorch's dtarget at a zero target, flat " << i;
+        expected[i] = -x[i] * dy;
+        ++zeros;
+      } else {
+        expected[i] = torch_dt[i];
+      }
+    }
+    EXPECT_EQ(zeros, 4);
+    const parity::Tolerance& t_tol = tol.at(dtype);
+    EXPECT_TENSOR_NEAR(in.at("target").grad(),
+                       Tensor::from_vector(expected, f.at("target").shape(), Dtype::kFloat64),
+                       t_tol.rtol, t_tol.atol);
+  }
+}
 
 TEST(GramMatrixParity, MatchesFormula) {
   parity::check_op(

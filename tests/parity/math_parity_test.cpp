@@ -1,11 +1,13 @@
-// PyTorch parity of the elementwise, reduction and data-movement basics (broadcasting add/mul/div,
-// exp, log, pow, sum, mean, var, max along a dim, transpose, cat, gather): forward and gradients
-// in float64 and float32; fixtures from make_fixtures.py (basic_fixtures).
+// PyTorch parity of the elementwise ops of include/cnnlab/ops/math.hpp (broadcasting add, sub,
+// mul, div; neg, exp, log, sqrt, pow, abs, sign, clamp, where): forward and gradients in float64
+// and float32; fixtures from make_fixtures.py (math_fixtures). The kinks are tested on purpose:
+// abs and sign at exact zeros, clamp at values exactly on its bounds, where with inf and NaN in
+// the branch it does not take.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "cnnlab/ops/math.hpp"
-#include "cnnlab/ops/reduce.hpp"
-#include "cnnlab/ops/shape_ops.hpp"
 #include "parity/parity_support.hpp"
 
 namespace cnnlab {
@@ -25,12 +27,20 @@ TEST(AddParity, Broadcasting) {
   check_binary("add_broadcast", [](const Inputs& in) { return ops::add(in.at("a"), in.at("b")); });
 }
 
+TEST(SubParity, Broadcasting) {
+  check_binary("sub_broadcast", [](const Inputs& in) { return ops::sub(in.at("a"), in.at("b")); });
+}
+
 TEST(MulParity, Broadcasting) {
   check_binary("mul_broadcast", [](const Inputs& in) { return ops::mul(in.at("a"), in.at("b")); });
 }
 
 TEST(DivParity, Broadcasting) {
   check_binary("div_broadcast", [](const Inputs& in) { return ops::div(in.at("a"), in.at("b")); });
+}
+
+TEST(NegParity, MatchesTorch) {
+  check_unary("neg", [](const Inputs& in) { return ops::neg(in.at("x")); });
 }
 
 TEST(ExpParity, MatchesTorch) {
@@ -41,63 +51,52 @@ TEST(LogParity, MatchesTorch) {
   check_unary("log", [](const Inputs& in) { return ops::log(in.at("x")); });
 }
 
+TEST(SqrtParity, MatchesTorch) {
+  check_unary("sqrt", [](const Inputs& in) { return ops::sqrt(in.at("x")); });
+}
+
 TEST(PowParity, Exponent2p5) {
   check_unary("pow_2.5", [](const Inputs& in) { return ops::pow(in.at("x"), 2.5); });
 }
 
-TEST(SumParity, OverDims0And2) {
-  check_unary("sum_dims_0_2", [](const Inputs& in) { return ops::sum(in.at("x"), {0, 2}); });
+// x holds three exact zeros: PyTorch's gradient there is sign(0) * dy = 0.
+TEST(AbsParity, GradientAtExactZerosIsZero) {
+  check_unary("abs", [](const Inputs& in) { return ops::abs(in.at("x")); });
 }
 
-TEST(SumParity, Dim1Keepdim) {
-  check_unary("sum_dim1_keepdim", [](const Inputs& in) { return ops::sum(in.at("x"), {1}, true); });
+// Exact zeros give 0; the gradient is 0 everywhere.
+TEST(SignParity, ZerosAndZeroGradient) {
+  check_unary("sign", [](const Inputs& in) { return ops::sign(in.at("x")); });
 }
 
-TEST(MeanParity, LastDim) {
-  check_unary("mean_dim_last", [](const Inputs& in) { return ops::mean(in.at("x"), {-1}); });
+// Each clamp fixture has two values exactly on each bound it uses; PyTorch passes the gradient
+// there (min <= x <= max, bounds included).
+void check_clamp(const std::string& fixture, std::optional<double> min, std::optional<double> max) {
+  check_unary(fixture, [=](const Inputs& in) { return ops::clamp(in.at("x"), min, max); });
 }
 
-TEST(MeanParity, AllElements) {
-  check_unary("mean_all", [](const Inputs& in) { return ops::mean(in.at("x")); });
+TEST(ClampParity, MinOnlyWithValuesAtTheBound) { check_clamp("clamp_min", -0.5, std::nullopt); }
+
+TEST(ClampParity, MaxOnlyWithValuesAtTheBound) { check_clamp("clamp_max", std::nullopt, 0.5); }
+
+TEST(ClampParity, BothBoundsWithValuesAtTheBounds) { check_clamp("clamp_both", -0.5, 0.5); }
+
+void check_where(const std::string& fixture) {
+  parity::check_op({.fixture = fixture,
+                    .inputs = {"condition", "a", "b"},
+                    .grads = {"a", "b"},
+                    .op = [](const Inputs& in) {
+                      return ops::where(in.at("condition"), in.at("a"), in.at("b"));
+                    }});
 }
 
-TEST(VarParity, UnbiasedDim1) {
-  check_unary("var_unbiased_dim1",
-              [](const Inputs& in) { return ops::var(in.at("x"), {1}, true); });
-}
+// condition (3, 1, 5), a (3, 4, 5), b (4, 1): all three broadcast; da and db are summed back.
+TEST(WhereParity, BroadcastsConditionAndBothBranches) { check_where("where_broadcast"); }
 
-TEST(VarParity, BiasedAllElements) {
-  check_unary("var_biased_all", [](const Inputs& in) { return ops::var(in.at("x"), {}, false); });
-}
-
-TEST(MaxParity, ValuesAlongDim1) {
-  check_unary("max_dim1", [](const Inputs& in) { return ops::max(in.at("x"), 1).values; });
-}
-
-TEST(MaxParity, IndicesAlongDim1) {
-  const io::TensorFile f = parity::load_fixture("max_dim1");
-  for (Dtype dtype : parity::run_dtypes()) {
-    SCOPED_TRACE(parity::describe(f, dtype));
-    const Tensor indices = ops::max(parity::converted(f.at("x"), dtype), 1).indices;
-    EXPECT_EQ(indices.dtype(), Dtype::kInt64);
-    EXPECT_TENSOR_EQ(indices, f.at("indices"));
-  }
-}
-
-TEST(TransposeParity, Dims1And2) {
-  check_unary("transpose_1_2", [](const Inputs& in) { return ops::transpose(in.at("x"), 1, 2); });
-}
-
-TEST(CatParity, Dim1) {
-  check_binary("cat_dim1", [](const Inputs& in) { return ops::cat({in.at("a"), in.at("b")}, 1); });
-}
-
-TEST(GatherParity, Dim1) {
-  parity::check_op(
-      {.fixture = "gather_dim1",
-       .inputs = {"x", "index"},
-       .grads = {"x"},
-       .op = [](const Inputs& in) { return ops::gather(in.at("x"), 1, in.at("index")); }});
+// a holds NaN, inf and -inf only where condition is 0, b holds -inf and NaN only where it is 1:
+// PyTorch returns the selected values, and da, db are dy or 0 (finite) everywhere.
+TEST(WhereParity, NonFiniteValuesInTheBranchNotTakenDoNotLeak) {
+  check_where("where_nonfinite_unselected");
 }
 
 }  // namespace

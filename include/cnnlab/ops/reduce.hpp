@@ -14,7 +14,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim
 /// Variance over `dims` (all when empty); unbiased divides by n - 1 (PyTorch's default).
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims = {}, bool unbiased = true,
            bool keepdim = false);
-/// p-norm over `dims` (all when empty): (sum |x|^p)^(1/p). NOTE: for p = 2 the gradient at a
+/// p-norm over `dims` (all when empty): (sum |x|^p)^(1/p). NOTE: the gradient at a
 /// zero vector is taken as 0, as in PyTorch.
 Tensor norm(const Tensor& x, double p = 2.0, const std::vector<int64_t>& dims = {},
             bool keepdim = false);

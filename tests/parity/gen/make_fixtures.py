@@ -101,7 +101,9 @@ def emit(name, op, args, make_inputs, forward, grads, dy=True):
     inputs + y + dy + d<input> for every input in `grads`.
 
     forward(**inputs) returns the output tensor y, or a dict with "y" plus extra tensors that
-    are stored as they are (e.g. running statistics after the update, max indices)."""
+    are stored as they are (e.g. running statistics after the update, max indices), or a list
+    of outputs (split): then they are stored as y0, y1, ..., each gets its own random upstream
+    gradient dy0, dy1, ..., and all are back-propagated together."""
     seed = seed_of(name)
     torch.manual_seed(seed)
     inputs = make_inputs()
@@ -112,6 +114,9 @@ def emit(name, op, args, make_inputs, forward, grads, dy=True):
             leaf.requires_grad_(True)
         leaves[k] = leaf
     out = forward(**leaves)
+    if isinstance(out, (list, tuple)):
+        emit_pieces(name, op, args, seed, inputs, leaves, list(out), grads)
+        return
     extra = {}
     if isinstance(out, dict):
         extra = {k: v for k, v in out.items() if k != "y"}
@@ -133,6 +138,32 @@ def emit(name, op, args, make_inputs, forward, grads, dy=True):
     metadata = {"op": op, "args": json.dumps(args, sort_keys=True), "torch": torch.__version__}
     write_safetensors(FIXTURE_DIR / (name + SUFFIX), tensors, metadata)
     WRITTEN.append(name)
+
+
+def emit_pieces(name, op, args, seed, inputs, leaves, outs, grads):
+    """The multi-output half of emit(): y<i>, dy<i> per output, then d<input>."""
+    tensors = dict(inputs)
+    upstream = []
+    for i, o in enumerate(outs):
+        tensors["y%d" % i] = o
+        upstream.append(randn(*o.shape))
+        tensors["dy%d" % i] = upstream[-1]
+    torch.autograd.backward(outs, upstream)
+    for k in grads:
+        g = leaves[k].grad
+        tensors["d" + k] = g if g is not None else torch.zeros_like(inputs[k])
+    args = dict(args, seed=seed, outputs=len(outs))
+    metadata = {"op": op, "args": json.dumps(args, sort_keys=True), "torch": torch.__version__}
+    write_safetensors(FIXTURE_DIR / (name + SUFFIX), tensors, metadata)
+    WRITTEN.append(name)
+
+
+def with_values_at(x, values):
+    """x with `values` written at distinct random flat positions (exact bounds, zeros, inf)."""
+    flat = x.clone().reshape(-1)
+    at = torch.randperm(flat.numel())[:len(values)]
+    flat[at] = torch.tensor(values, dtype=flat.dtype)
+    return flat.reshape(x.shape)
 
 
 # ---- convolution ------------------------------------------------------------------------------
@@ -242,6 +273,12 @@ def activation_fixtures():
           lambda *s: randn(*s) * 2, {"dim": 1})
     emit("log_softmax_2d_last", "log_softmax", {"x_shape": [4, 7], "dim": -1},
          lambda: {"x": randn(4, 7) * 3}, lambda x: F.log_softmax(x, dim=-1), ["x"])
+    emit("log_softmax_dim0", "log_softmax", {"x_shape": [4, 3, 5], "dim": 0},
+         lambda: {"x": randn(4, 3, 5) * 2}, lambda x: F.log_softmax(x, dim=0), ["x"])
+    # Slope 0 (ReLU's limit) with a few exact zeros: PyTorch's gradient at 0 is the slope, 0.
+    unary("leaky_relu_slope0", "leaky_relu", lambda x: F.leaky_relu(x, 0.0),
+          lambda *s: with_values_at(away_from_zero(*s), [0.0, 0.0, 0.0]),
+          {"negative_slope": 0.0, "exact_zeros": 3})
     emit("dropout_eval", "dropout", {"x_shape": shape, "p": 0.5, "training": False},
          lambda: {"x": randn(*shape)}, lambda x: F.dropout(x, 0.5, training=False), ["x"])
 
@@ -403,6 +440,20 @@ def loss_fixtures():
     kl("kl_div_sum", "sum")
     kl("kl_div_none", "none")
 
+    # Targets with exact zeros: PyTorch's pointwise term there is 0 (xlogy), dx is finite, and
+    # dtarget is NaN (the derivative of xlogy(t, t) with respect to its second argument, t / t).
+    def kl_zero_target():
+        x = f32(F.log_softmax(torch.randn(4, 6, dtype=torch.float64), dim=1))
+        t = F.softmax(torch.randn(4, 6, dtype=torch.float64), dim=1)
+        t[0, 1] = t[2, 0] = t[2, 5] = t[3, 3] = 0.0
+        return {"x": x, "target": f32(t)}
+
+    emit("kl_div_zero_target", "kl_div",
+         {"shape": [4, 6], "reduction": "sum", "log_target": False,
+          "zero_targets": [[0, 1], [2, 0], [2, 5], [3, 3]]},
+         kl_zero_target, lambda x, target: F.kl_div(x, target, reduction="sum"),
+         ["x", "target"])
+
     def gram(x):
         # include/cnnlab/ops/loss.hpp: G[n] = F F^T / (C * H * W), F = features[n] as (C, H*W).
         nb, ch, h, w = x.shape
@@ -427,16 +478,17 @@ def loss_fixtures():
          lambda: {"x": randn(2, 3, 5, 6)}, tv(1.5), ["x"])
 
 
-# ---- elementwise math, reductions, data movement ----------------------------------------------
+# ---- elementwise math (include/cnnlab/ops/math.hpp) ------------------------------------------
 
 
-def basic_fixtures():
+def math_fixtures():
     def binary(name, op, fn, make_b):
         emit(name, op, {"a_shape": [2, 3, 4], "b_shape": [3, 1]},
              lambda: {"a": randn(2, 3, 4), "b": make_b(3, 1)}, lambda a, b: fn(a, b),
              ["a", "b"])
 
     binary("add_broadcast", "add", torch.add, randn)
+    binary("sub_broadcast", "sub", torch.sub, randn)
     binary("mul_broadcast", "mul", torch.mul, randn)
     binary("div_broadcast", "div", torch.div, lambda *s: uniform(0.5, 2.0, *s))
 
@@ -450,6 +502,61 @@ def basic_fixtures():
     unary("log", "log", torch.log, lambda *s: uniform(0.2, 3.0, *s))
     unary("pow_2.5", "pow", lambda x: x.pow(2.5), lambda *s: uniform(0.2, 2.0, *s),
           {"exponent": 2.5})
+    unary("neg", "neg", torch.neg, randn)
+    unary("sqrt", "sqrt", torch.sqrt, lambda *s: uniform(0.2, 3.0, *s))
+    # Exact zeros: PyTorch's abs gradient there is sign(0) = 0; sign's gradient is 0 everywhere.
+    with_zeros = lambda *s: with_values_at(randn(*s), [0.0, 0.0, 0.0])
+    unary("abs", "abs", torch.abs, with_zeros, {"exact_zeros": 3})
+    unary("sign", "sign", torch.sign, with_zeros, {"exact_zeros": 3})
+
+    # Values exactly at the bounds: PyTorch passes the gradient there (min <= x <= max).
+    def clamp(name, lo, hi):
+        at_bounds = [v for v in (lo, hi) if v is not None] * 2
+        unary(name, "clamp", lambda x: torch.clamp(x, min=lo, max=hi),
+              lambda *s: with_values_at(randn(*s), at_bounds),
+              {"min": lo, "max": hi, "values_at_bounds": len(at_bounds)})
+
+    clamp("clamp_min", -0.5, None)
+    clamp("clamp_max", None, 0.5)
+    clamp("clamp_both", -0.5, 0.5)
+
+    # where: condition as float 0/1 (cnnlab masks are floating); the values of the branch not
+    # taken must not leak into the output or the gradients.
+    def where_fwd(condition, a, b):
+        return torch.where(condition != 0, a, b)
+
+    emit("where_broadcast", "where",
+         {"condition_shape": [3, 1, 5], "a_shape": [3, 4, 5], "b_shape": [4, 1]},
+         lambda: {"condition": (torch.rand(3, 1, 5) < 0.5).to(torch.float64),
+                  "a": randn(3, 4, 5), "b": randn(4, 1)},
+         where_fwd, ["a", "b"])
+
+    def where_nonfinite():
+        condition = (torch.rand(4, 5) < 0.5).to(torch.float64)
+        condition[0, :3] = torch.tensor([0.0, 0.0, 1.0])
+        condition[1, :3] = torch.tensor([1.0, 1.0, 0.0])
+        a, b = randn(4, 5), randn(4, 5)
+        a[0, :2] = torch.tensor([math.nan, math.inf])   # not selected (condition 0)
+        b[1, :2] = torch.tensor([-math.inf, math.nan])  # not selected (condition 1)
+        a[1, 2] = -math.inf                              # not selected
+        b[0, 2] = math.nan                               # not selected
+        return {"condition": condition, "a": a, "b": b}
+
+    emit("where_nonfinite_unselected", "where",
+         {"shape": [4, 5], "nonfinite": "inf/NaN only in the branch not taken"},
+         where_nonfinite, where_fwd, ["a", "b"])
+
+
+# ---- reductions (include/cnnlab/ops/reduce.hpp) -----------------------------------------------
+
+
+def reduce_fixtures():
+    shape = [3, 4, 5]
+
+    def unary(name, op, fn, make, args=None, x_shape=shape):
+        emit(name, op, dict(args or {}, x_shape=x_shape), lambda: {"x": make(*x_shape)},
+             lambda x: fn(x), ["x"])
+
     unary("sum_dims_0_2", "sum", lambda x: x.sum(dim=(0, 2)), randn,
           {"dims": [0, 2], "keepdim": False})
     unary("sum_dim1_keepdim", "sum", lambda x: x.sum(dim=1, keepdim=True), randn,
@@ -465,16 +572,70 @@ def basic_fixtures():
         values, indices = torch.max(x, dim=1)
         return {"y": values, "indices": indices}
 
-    unary("max_dim1", "max", max_dim, distinct, {"dim": 1})
-    unary("transpose_1_2", "transpose", lambda x: x.transpose(1, 2), randn,
-          {"dim0": 1, "dim1": 2})
+    def min_dim(x):
+        values, indices = torch.min(x, dim=1)
+        return {"y": values, "indices": indices}
 
+    unary("max_dim1", "max", max_dim, distinct, {"dim": 1})
+    unary("min_dim1", "min", min_dim, distinct, {"dim": 1})
+    # Full reductions over small integers: the extreme is tied several times, and PyTorch 1.13
+    # splits the gradient evenly among the tied elements.
+    small_ints = lambda *s: torch.randint(0, 3, s).to(torch.float64)
+    unary("max_all_ties", "max", lambda x: x.max(), small_ints, {"dims": [], "ties": True})
+    unary("min_all_ties", "min", lambda x: x.min(), small_ints, {"dims": [], "ties": True})
+
+    # p-norms; each x has a zero slice, whose norm is 0 and whose gradient PyTorch gives as 0.
+    def norm(name, p, dims, keepdim, x_shape, zero):
+        def make(*s):
+            x = randn(*s)
+            x[zero] = 0.0
+            return x
+
+        unary(name, "norm",
+              lambda x: torch.linalg.vector_norm(x, ord=p, dim=dims, keepdim=keepdim), make,
+              {"p": p, "dims": dims, "keepdim": keepdim, "zero_slice": zero}, x_shape)
+
+    norm("norm_p2_dims_1_2", 2.0, [1, 2], False, [3, 4, 5], 1)
+    norm("norm_p1_dim1", 1.0, [1], False, [4, 5], 2)
+    norm("norm_p3_dim1_keepdim", 3.0, [1], True, [4, 5], 0)
+    unary("norm_p2_all", "norm", lambda x: torch.linalg.vector_norm(x, ord=2.0), randn,
+          {"p": 2.0, "dims": []})
+
+
+# ---- data movement (include/cnnlab/ops/shape_ops.hpp) -----------------------------------------
+
+
+def shape_fixtures():
+    emit("transpose_1_2", "transpose", {"dim0": 1, "dim1": 2, "x_shape": [3, 4, 5]},
+         lambda: {"x": randn(3, 4, 5)}, lambda x: x.transpose(1, 2), ["x"])
+    emit("permute_2_0_1", "permute", {"x_shape": [2, 3, 4], "dims": [2, 0, 1]},
+         lambda: {"x": randn(2, 3, 4)}, lambda x: x.permute(2, 0, 1), ["x"])
     emit("cat_dim1", "cat", {"a_shape": [2, 3, 4], "b_shape": [2, 2, 4], "dim": 1},
          lambda: {"a": randn(2, 3, 4), "b": randn(2, 2, 4)},
          lambda a, b: torch.cat([a, b], dim=1), ["a", "b"])
+    emit("stack_dim1", "stack", {"shape": [3, 4], "tensors": 3, "dim": 1},
+         lambda: {"a": randn(3, 4), "b": randn(3, 4), "c": randn(3, 4)},
+         lambda a, b, c: torch.stack([a, b, c], dim=1), ["a", "b", "c"])
+    emit("split_dim0", "split", {"x_shape": [5, 4], "split_size": 2, "dim": 0},
+         lambda: {"x": randn(5, 4)}, lambda x: list(torch.split(x, 2, dim=0)), ["x"])
+    emit("split_dim1", "split", {"x_shape": [3, 7, 2], "split_size": 3, "dim": 1},
+         lambda: {"x": randn(3, 7, 2)}, lambda x: list(torch.split(x, 3, dim=1)), ["x"])
+    emit("narrow_dim1", "narrow", {"x_shape": [3, 6, 4], "dim": 1, "start": 2, "length": 3},
+         lambda: {"x": randn(3, 6, 4)}, lambda x: x.narrow(1, 2, 3), ["x"])
+    # Repeated indices: their gradients add up.
+    emit("index_select_dim1", "index_select", {"x_shape": [4, 5], "dim": 1},
+         lambda: {"x": randn(4, 5), "index": torch.tensor([3, 0, 3, 1])},
+         lambda x, index: torch.index_select(x, 1, index), ["x"])
+    emit("index_select_dim0", "index_select", {"x_shape": [5, 3], "dim": 0},
+         lambda: {"x": randn(5, 3), "index": torch.tensor([4, 4, 0])},
+         lambda x, index: torch.index_select(x, 0, index), ["x"])
     emit("gather_dim1", "gather", {"x_shape": [4, 5], "index_shape": [4, 3], "dim": 1},
          lambda: {"x": randn(4, 5), "index": torch.randint(0, 5, (4, 3))},
          lambda x, index: torch.gather(x, 1, index), ["x"])
+    # Forward only (integer labels); F.one_hot gives int64, stored as float64.
+    emit("one_hot", "one_hot", {"labels_shape": [6], "num_classes": 5},
+         lambda: {"labels": torch.tensor([0, 4, 2, 2, 1, 3])},
+         lambda labels: F.one_hot(labels, 5).to(torch.float64), [])
 
 
 # ---- LeNet-5 ----------------------------------------------------------------------------------
@@ -564,7 +725,9 @@ def main():
     linear_fixtures()
     norm_fixtures()
     loss_fixtures()
-    basic_fixtures()
+    math_fixtures()
+    reduce_fixtures()
+    shape_fixtures()
     lenet_fixture()
     if len(set(WRITTEN)) != len(WRITTEN):
         raise RuntimeError("duplicate fixture names")
