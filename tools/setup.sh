@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that cnnlab's build, tests and demo need, when missing. Idempotent:
+# `tools/setup.sh [--with-browser]`.
 # installs nothing (and does not touch apt) when everything is present. Uses sudo when not root.
 # The package list, and why each is needed, is in README.md ("What gets installed").
 set -euo pipefail
@@ -9,8 +10,15 @@ packages=(
   libgtest-dev             # tests (GoogleTest)
   nlohmann-json3-dev       # JSON: safetensors headers, config files
   zlib1g-dev               # gzip-compressed IDX files
+  libstb-dev               # PNG/JPEG reading and writing (stb)
+  libcli11-dev             # the command line of the cnnlab tool
   dataset-fashion-mnist    # the demo's data: /usr/share/datasets/fashion-mnist
 )
+
+# The report's browser test needs Chromium (large): installed with --with-browser (CI does).
+if [ "${1:-}" = "--with-browser" ]; then
+  packages+=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,17 @@
 
 namespace cnnlab::models {
 
+namespace {
+std::shared_ptr<nn::Module> activation(bool classic) {
+  if (classic) return std::make_shared<nn::Tanh>();
+  return std::make_shared<nn::ReLU>();
+}
+std::shared_ptr<nn::Module> pool(bool classic) {
+  if (classic) return std::make_shared<nn::AvgPool2d>(nn::AvgPool2dOptions{.kernel_size = 2});
+  return std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions{.kernel_size = 2});
+}
+}  // namespace
+
 LeNet5::LeNet5(const LeNet5Options& o, Rng& rng) : Module("LeNet5") {
   using namespace nn;
   features = register_module(
@@ -17,19 +28,18 @@ LeNet5::LeNet5(const LeNet5Options& o, Rng& rng) : Module("LeNet5") {
               Conv2dOptions{
                   .in_channels = o.in_channels, .out_channels = 6, .kernel_size = 5, .padding = 2},
               rng),
-          std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(MaxPool2dOptions{.kernel_size = 2}),
+          activation(o.classic), pool(o.classic),
           std::make_shared<Conv2d>(
               Conv2dOptions{.in_channels = 6, .out_channels = 16, .kernel_size = 5}, rng),
-          std::make_shared<ReLU>(),
-          std::make_shared<MaxPool2d>(MaxPool2dOptions{.kernel_size = 2})}));
+          activation(o.classic), pool(o.classic)}));
   classifier = register_module(
       "classifier",
       std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
           std::make_shared<Linear>(LinearOptions{.in_features = 16 * 5 * 5, .out_features = 120},
                                    rng),
-          std::make_shared<ReLU>(),
+          activation(o.classic),
           std::make_shared<Linear>(LinearOptions{.in_features = 120, .out_features = 84}, rng),
-          std::make_shared<ReLU>(),
+          activation(o.classic),
           std::make_shared<Linear>(LinearOptions{.in_features = 84, .out_features = o.num_classes},
                                    rng)}));
 }

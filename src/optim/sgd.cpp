@@ -1,25 +1,13 @@
-// SGD update; the formula is in include/cnnlab/optim/sgd.hpp.
+// SGD update and state dict; the formula is in include/cnnlab/optim/sgd.hpp.
 #include "cnnlab/optim/sgd.hpp"
 
 #include "cnnlab/autograd/grad_mode.hpp"
 
 namespace cnnlab::optim {
 
-Optimizer::Optimizer(std::vector<Tensor> parameters) : parameters_(std::move(parameters)) {
-  CNNLAB_CHECK(!parameters_.empty(), ValueError, "optimizer: got an empty parameter list");
-  for (size_t i = 0; i < parameters_.size(); ++i) {
-    CNNLAB_CHECK(parameters_[i].requires_grad(), ValueError, "optimizer: parameter ", i, " (shape ",
-                 parameters_[i].shape(), ") does not require grad");
-  }
-}
+namespace {
 
-void Optimizer::zero_grad() {
-  for (Tensor& p : parameters_) p.zero_grad();
-}
-
-Sgd::Sgd(std::vector<Tensor> parameters, const SgdOptions& options)
-    : Optimizer(std::move(parameters)), options_(options), buffers_(parameters_.size()) {
-  const SgdOptions& o = options_;
+void validate(const SgdOptions& o) {
   CNNLAB_CHECK(o.lr >= 0, ValueError, "Sgd: expected lr >= 0, got ", o.lr);
   CNNLAB_CHECK(o.momentum >= 0, ValueError, "Sgd: expected momentum >= 0, got ", o.momentum);
   CNNLAB_CHECK(o.weight_decay >= 0, ValueError, "Sgd: expected weight_decay >= 0, got ",
@@ -29,6 +17,15 @@ Sgd::Sgd(std::vector<Tensor> parameters, const SgdOptions& options)
                o.momentum, ", dampening=", o.dampening);
 }
 
+Tensor hyper(double value) { return Tensor::scalar(value, Dtype::kFloat64); }
+
+}  // namespace
+
+Sgd::Sgd(std::vector<Tensor> parameters, const SgdOptions& options)
+    : Optimizer(std::move(parameters)), options_(options), buffers_(parameters_.size()) {
+  validate(options_);
+}
+
 void Sgd::step() {
   NoGradGuard no_grad;
   const SgdOptions& o = options_;
@@ -36,6 +33,7 @@ void Sgd::step() {
     Tensor& p = parameters_[i];
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
+    check_grad("Sgd::step", i, grad);
     dispatch_float(p.dtype(), "Sgd::step", [&](auto tag) {
       using T = decltype(tag);
       T* w = p.data<T>();
@@ -56,6 +54,47 @@ void Sgd::step() {
       }
     });
   }
+}
+
+StateDict Sgd::state_dict() const {
+  StateDict out = base_state_dict();
+  const std::string group = "param_groups.0.";
+  out[group + "lr"] = hyper(options_.lr);
+  out[group + "momentum"] = hyper(options_.momentum);
+  out[group + "dampening"] = hyper(options_.dampening);
+  out[group + "weight_decay"] = hyper(options_.weight_decay);
+  out[group + "nesterov"] = hyper(options_.nesterov ? 1.0 : 0.0);
+  for (size_t i = 0; i < buffers_.size(); ++i) {
+    if (buffers_[i].defined()) {
+      out["state." + std::to_string(i) + ".momentum_buffer"] = buffers_[i].clone();
+    }
+  }
+  return out;
+}
+
+void Sgd::load_state_dict(const StateDict& state) {
+  StateDictReader in("Sgd", state, parameters_);
+  SgdOptions o;
+  o.lr = in.hyper("lr");
+  o.momentum = in.hyper("momentum");
+  o.dampening = in.hyper("dampening");
+  o.weight_decay = in.hyper("weight_decay");
+  o.nesterov = in.hyper("nesterov") != 0;
+  try {
+    validate(o);
+  } catch (const ValueError& e) {
+    throw ValueError(std::string("Sgd::load_state_dict: invalid hyper-parameters: ") + e.what());
+  }
+  std::vector<Tensor> buffers(parameters_.size());
+  if (o.momentum != 0) {
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      if (in.has_state(i, "momentum_buffer")) buffers[i] = in.buffer(i, "momentum_buffer");
+    }
+  }
+  in.finish();
+  // Everything was validated: commit.
+  options_ = o;
+  buffers_ = std::move(buffers);
 }
 
 }  // namespace cnnlab::optim

@@ -75,5 +75,49 @@ TEST(IdxReader, RejectsBadFilesNamingThem) {
   std::filesystem::remove(gz);
 }
 
+void write_gz(const std::string& path, const std::string& content) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
+  gzclose(f);
+}
+
+TEST(IdxReader, RejectsBadGzipFilesNamingThem) {
+  const std::string gz = temp_path("bad-idx.gz");
+  write_gz(gz, idx({10}, 4));
+  EXPECT_THROW_WITH(io::read_idx(gz), IoError,
+                    "bad-idx.gz' is truncated: expected 10 payload bytes for shape [10], got 4");
+  write_gz(gz, idx({2}, 300000));
+  EXPECT_THROW_WITH(io::read_idx(gz), IoError,
+                    "is longer than its header says: expected 2 payload bytes for shape [2], "
+                    "got 300000");
+  // A header that claims 3 GiB in a tiny file: an error, not a 3 GiB allocation.
+  write_gz(gz, idx({50000, 256, 256}, 100));
+  EXPECT_THROW_WITH(io::read_idx(gz), IoError,
+                    "is truncated: expected 3276800000 payload bytes for shape [50000, 256, 256], "
+                    "got 100");
+  write_gz(gz, std::string("\0\0\x08\x03\0\0\0\x02", 8));
+  EXPECT_THROW_WITH(io::read_idx(gz), IoError, "but a rank-3 header needs 16");
+  write_gz(gz, std::string("\0\0", 2));
+  EXPECT_THROW_WITH(io::read_idx(gz), IoError, "is truncated: 2 bytes, too short for the 4-byte");
+  // A gzip stream cut in the middle, and one that lacks only its 8-byte trailer.
+  write_gz(gz, idx({4000}, 4000));
+  const auto full = std::filesystem::file_size(gz);
+  std::filesystem::resize_file(gz, full - 8);
+  EXPECT_THROW_WITH(io::read_idx(gz), IoError, "is not a valid gzip stream");
+  std::filesystem::resize_file(gz, full / 2);
+  EXPECT_THROW_WITH(io::read_idx(gz), IoError, "bad-idx.gz'");
+  std::filesystem::remove(gz);
+}
+
+TEST(IdxReader, ReadsALargerGzipPayloadExactly) {
+  const std::string gz = temp_path("large-idx3-ubyte.gz");
+  write_gz(gz, idx({3, 700, 1000}, 2100000));  // larger than one read chunk
+  const io::IdxArray a = io::read_idx(gz, 3);
+  ASSERT_EQ(a.data.size(), 2100000u);
+  EXPECT_EQ(a.data[2099999], 2099999 % 251);
+  EXPECT_EQ(a.data.capacity(), a.data.size()) << "the payload is allocated once, exactly";
+  std::filesystem::remove(gz);
+}
+
 }  // namespace
 }  // namespace cnnlab

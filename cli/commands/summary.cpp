@@ -1,0 +1,59 @@
+// cnnlab summary: per-layer output shapes (with the output-size rule), parameters and FLOPs.
+#include "cnnlab/models/summary.hpp"
+
+#include <cstdio>
+
+#include "args.hpp"
+#include "cnnlab/models/registry.hpp"
+
+namespace cnnlab::cli {
+namespace {
+
+// "1x28x28" -> (1, 28, 28)
+Shape parse_shape(const std::string& text) {
+  Shape s;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t x = text.find('x', start);
+    const std::string part =
+        text.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(part, &used);
+      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
+      s.push_back(v);
+    } catch (const std::exception&) {
+      throw UsageError("--input: expected C x H x W such as 1x28x28, got '" + text + "'");
+    }
+    if (x == std::string::npos) break;
+    start = x + 1;
+  }
+  if (s.rank() != 3)
+    throw UsageError("--input: expected C x H x W such as 1x28x28, got '" + text + "'");
+  return s;
+}
+
+}  // namespace
+
+int run_summary(const Args& args) {
+  CLI::App app{"Per-layer output shapes, the (W - F + 2P)/S + 1 rule, parameters and FLOPs.",
+               "cnnlab summary"};
+  std::string model = "lenet5", input = "1x28x28";
+  int64_t num_classes = 10;
+  std::vector<int64_t> hidden = {256, 128};
+  app.add_option("--model", model, "a model name (cnnlab train --help lists them)")
+      ->capture_default_str();
+  app.add_option("--input", input, "input shape C x H x W")->capture_default_str();
+  app.add_option("--num-classes", num_classes)->capture_default_str();
+  app.add_option("--hidden", hidden, "MLP hidden widths")->delimiter(',')->capture_default_str();
+  parse(app, args);
+  const Shape shape = parse_shape(input);
+  Rng rng(0);
+  auto net = models::make_model(
+      model, {.input_shape = shape, .num_classes = num_classes, .hidden = hidden}, rng);
+  std::printf("%s on input %s\n\n", model.c_str(), input.c_str());
+  std::fputs(models::format_summary(models::summarize(*net, shape)).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace cnnlab::cli

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# End-to-end tests of the cnnlab command line on real Fashion-MNIST (small subsets, fast models):
+# train, resume equivalence, eval, predict, summary, report, and every bad-input path of issue 3
+# (exit status, a one-line message naming the file or argument, earlier files left intact).
+#   usage: cli_test.sh PATH/TO/cnnlab
+set -u
+CNNLAB=$(realpath "$1")
+DATA=/usr/share/datasets/fashion-mnist
+WORK=$(mktemp -d)
+trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+cd "$WORK"
+failures=0
+SMALL=(--data "$DATA" --train-limit 512 --test-limit 256 --batch-size 64 --progress none)
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect STATUS PATTERN -- command...: the exit status and a stderr line matching PATTERN
+expect() {
+  local status=$1 pattern=$2
+  shift 3
+  "$@" > out.txt 2> err.txt
+  local got=$?
+  [ "$got" -eq "$status" ] || fail "expected exit $status, got $got: $* (stderr: $(cat err.txt))"
+  grep -q -- "$pattern" err.txt || fail "stderr of '$*' lacks '$pattern': $(cat err.txt)"
+  [ "$(wc -l < err.txt)" -le 1 ] || fail "expected a one-line error from '$*', got: $(cat err.txt)"
+}
+
+[ -d "$DATA" ] || { echo "Fashion-MNIST missing: run tools/setup.sh"; exit 1; }
+
+# --- the happy path --------------------------------------------------------------------------
+"$CNNLAB" train --model mlp --hidden 64 --epochs 2 "${SMALL[@]}" --out full > train.log 2>&1 ||
+  fail "train failed: $(cat train.log)"
+for f in config.json metrics.jsonl model.safetensors checkpoint.safetensors eval.json report.html; do
+  [ -s "full/$f" ] || fail "run directory lacks $f"
+done
+[ "$(wc -l < full/metrics.jsonl)" -eq 2 ] || fail "metrics.jsonl should have 2 lines"
+grep -q '"seed": 0' full/config.json || fail "config.json lacks the seed"
+grep -q "report: full/report.html" train.log || fail "train does not say where the report is"
+
+# resume: 1 epoch, then --resume to 2 epochs == 2 epochs straight (same weights, same metrics)
+"$CNNLAB" train --model mlp --hidden 64 --epochs 1 "${SMALL[@]}" --out split > /dev/null 2>&1 ||
+  fail "train (1 epoch) failed"
+"$CNNLAB" train --resume split --epochs 2 --progress none > resume.log 2>&1 || fail "resume failed: $(cat resume.log)"
+grep -q "resuming 'split' after epoch 1 of 2" resume.log || fail "resume does not say where it starts"
+cmp -s full/model.safetensors split/model.safetensors || fail "resumed weights differ from an uninterrupted run"
+strip_time() { sed -E 's/"(seconds|images_per_second)": ?[0-9.e+-]+//g' "$1"; }
+[ "$(strip_time full/metrics.jsonl)" = "$(strip_time split/metrics.jsonl)" ] ||
+  fail "resumed metrics differ: $(cat split/metrics.jsonl)"
+
+# eval, predict, summary, report
+"$CNNLAB" eval full > eval.log 2>&1 || fail "eval failed: $(cat eval.log)"
+grep -q "accuracy" eval.log && grep -q "confusion matrix" eval.log || fail "eval output: $(cat eval.log)"
+png=$(ls full/misclassified/*.png | head -1)
+"$CNNLAB" predict full "$png" --top-k 2 > predict.log 2>&1 || fail "predict failed: $(cat predict.log)"
+[ "$(grep -c '%' predict.log)" -eq 2 ] || fail "predict should print 2 classes: $(cat predict.log)"
+"$CNNLAB" summary --model lenet5 --input 1x28x28 > summary.log 2>&1 || fail "summary failed"
+grep -q "(28 - 5 + 2\*2)/1 + 1 = 28" summary.log || fail "summary lacks the conv rule: $(cat summary.log)"
+grep -q "total parameters: 61,706" summary.log || fail "summary lacks LeNet-5's 61,706 parameters"
+rm full/report.html
+"$CNNLAB" report full > /dev/null 2>&1 && [ -s full/report.html ] || fail "report did not rebuild report.html"
+
+# --- bad input -------------------------------------------------------------------------------
+expect 2 "unknown command 'trian'" -- "$CNNLAB" trian
+expect 2 "usage error" -- "$CNNLAB" train --no-such-flag --out x
+expect 2 "unknown model 'resnet19'" -- "$CNNLAB" train --model resnet19 --out x "${SMALL[@]}"
+expect 2 "expected --out DIR" -- "$CNNLAB" train "${SMALL[@]}"
+expect 1 "/nonexistent/data" -- "$CNNLAB" train --model softmax --data /nonexistent/data --out x
+mkdir bad && zcat "$DATA/train-images-idx3-ubyte.gz" | head -c 100000 > bad/train-images-idx3-ubyte
+cp "$DATA"/train-labels-idx1-ubyte.gz "$DATA"/t10k-* bad/
+expect 1 "bad/train-images-idx3-ubyte' is truncated" -- "$CNNLAB" train --model softmax --data bad --out x --progress none
+echo "not an image" > note.png
+expect 1 "note.png" -- "$CNNLAB" predict full note.png
+expect 1 "already holds a run" -- "$CNNLAB" train --model mlp "${SMALL[@]}" --out full
+touch afile
+expect 1 "afile/run" -- "$CNNLAB" train --model softmax "${SMALL[@]}" --out afile/run
+expect 1 "no_run/config.json" -- "$CNNLAB" eval no_run
+
+# a checkpoint of another model: nothing in the run is changed
+"$CNNLAB" train --model softmax --epochs 1 "${SMALL[@]}" --out other > /dev/null 2>&1 || fail "train softmax"
+cp other/checkpoint.safetensors split/checkpoint.safetensors
+before=$(md5sum split/model.safetensors split/report.html split/metrics.jsonl)
+expect 1 "checkpoint.safetensors' is a checkpoint of model 'softmax' but the run trains 'mlp'" -- \
+  "$CNNLAB" train --resume split --epochs 3 --progress none
+[ "$before" = "$(md5sum split/model.safetensors split/report.html split/metrics.jsonl)" ] ||
+  fail "a failed resume changed the run's files"
+
+# a diverging loss stops with the epoch and step, and the previous epoch's checkpoint survives
+sed -i -E 's/"lr": [0-9.e+-]+/"lr": 1e38/' other/config.json
+cp other/checkpoint.safetensors ckpt_before
+expect 1 "the loss is .* at epoch 2, step [0-9]* of 8" -- "$CNNLAB" train --resume other --epochs 2 --progress none
+cmp -s ckpt_before other/checkpoint.safetensors || fail "the NaN stop changed the last good checkpoint"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all CLI tests passed"
