@@ -27,15 +27,21 @@ std::string rule_2d(const Shape& in, const Shape& out, Size2 k, Size2 d, Size2 p
                     bool ceil_mode = false) {
   const std::string h = rule_1d(in[2], k.h, d.h, p.h, s.h, out[2], ceil_mode);
   const std::string w = rule_1d(in[3], k.w, d.w, p.w, s.w, out[3], ceil_mode);
-  return h == w ? h : "H: " + h + ", W: " + w;
+  if (h == w) return h;
+  std::ostringstream both;  // NOTE: a stream, not operator+, which trips GCC 12's -Wrestrict
+  both << "H: " << h << ", W: " << w;
+  return both.str();
 }
 
+// 61706 -> "61,706"
 std::string with_commas(int64_t v) {
-  std::string digits = std::to_string(v);
-  for (int64_t i = static_cast<int64_t>(digits.size()) - 3; i > 0; i -= 3) {
-    digits.insert(static_cast<size_t>(i), ",");
+  const std::string digits = std::to_string(v);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
   }
-  return digits;
+  return out;
 }
 
 }  // namespace
@@ -90,9 +96,7 @@ ModelSummary summarize(nn::Module& model, const Shape& input_shape) {
   model.eval();
   try {
     NoGradGuard no_grad;
-    Shape batch = input_shape;
-    batch.insert(0, 1);
-    model(Tensor::zeros(batch));
+    model(Tensor::zeros({1, input_shape[0], input_shape[1], input_shape[2]}));
   } catch (...) {
     for (auto& [m, id] : hooks) m->remove_forward_hook(id);
     model.train(was_training);
@@ -115,7 +119,8 @@ std::string format_summary(const ModelSummary& s) {
                 "output", "output size rule", "parameters", "FLOPs");
   out << line << std::string(141, '-') << "\n";
   for (const LayerSummary& l : s.layers) {
-    std::string repr = l.repr.size() > 44 ? l.repr.substr(0, 41) + "..." : l.repr;
+    std::string repr = l.repr;
+    if (repr.size() > 44) repr.replace(41, std::string::npos, "...");
     std::snprintf(line, sizeof(line), "%-16s %-44s %-16s %-34s %12s %14s\n", l.name.c_str(),
                   repr.c_str(), l.output_shape.str().c_str(), l.rule.c_str(),
                   with_commas(l.parameters).c_str(), with_commas(l.flops).c_str());
