@@ -1,10 +1,11 @@
 # cnnlab: the two commands of the README, plus their parts.
-#   make demo   install what is missing, build, train LeNet-5 on Fashion-MNIST
+#   make demo   install what is missing, build, train LeNet-5 on Fashion-MNIST (runs/demo-lenet5)
 #   make test   install what is missing, build, run every test
 # Parts: make setup | build | sanitize (Debug + ASan/UBSan build running unit and gradcheck tests)
 
 JOBS ?= $(shell nproc)
-DEMO_DATA ?= /usr/share/datasets/fashion-mnist
+DEMO_EPOCHS ?= 2
+DEMO_OUT ?= runs/demo-lenet5
 
 .PHONY: all setup build test demo sanitize clean
 
@@ -21,7 +22,9 @@ test: build
 	ctest --preset release -j $(JOBS)
 
 demo: build
-	./build/release/examples/hello_lenet $(DEMO_DATA)
+	rm -rf $(DEMO_OUT)
+	./build/release/cnnlab train --model lenet5 --data fashion-mnist --epochs $(DEMO_EPOCHS) \
+	  --lr 0.02 --momentum 0.9 --schedule cosine:$(DEMO_EPOCHS) --out $(DEMO_OUT)
 
 sanitize: setup
 	cmake --preset dev
