@@ -30,6 +30,10 @@ int run_train(const Args& args) {
       ->capture_default_str();
   app.add_option("--test-limit", c.test_limit, "evaluate on the first N test images (0 = all)")
       ->capture_default_str();
+  app.add_option("--augment-crop", c.augment_crop_padding,
+                 "random crops after zero padding by this many pixels (0 = off)")
+      ->capture_default_str();
+  app.add_flag("--augment-flip", c.augment_flip, "random horizontal flips");
   app.add_option("--epochs", c.epochs)->capture_default_str();
   app.add_option("--batch-size", c.batch_size)->capture_default_str();
   app.add_option("--optimizer", c.optimizer, "sgd, adam or adamw")->capture_default_str();

@@ -18,6 +18,8 @@ std::string TrainConfig::to_json() const {
   j["data"] = data;
   j["train_limit"] = train_limit;
   j["test_limit"] = test_limit;
+  j["augment_crop_padding"] = augment_crop_padding;
+  j["augment_flip"] = augment_flip;
   j["epochs"] = epochs;
   j["batch_size"] = batch_size;
   j["optimizer"] = optimizer;
@@ -59,6 +61,8 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& p
   get("data", c.data);
   get("train_limit", c.train_limit);
   get("test_limit", c.test_limit);
+  get("augment_crop_padding", c.augment_crop_padding);
+  get("augment_flip", c.augment_flip);
   get("epochs", c.epochs);
   get("batch_size", c.batch_size);
   get("optimizer", c.optimizer);

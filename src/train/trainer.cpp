@@ -10,6 +10,7 @@
 #include "cnnlab/data/cifar.hpp"
 #include "cnnlab/data/dataloader.hpp"
 #include "cnnlab/data/mnist.hpp"
+#include "cnnlab/data/transforms.hpp"
 #include "cnnlab/io/atomic_file.hpp"
 #include "cnnlab/io/image.hpp"
 #include "cnnlab/io/safetensors.hpp"
@@ -147,13 +148,26 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
   });
 }
 
+// The random training-time transforms the config asks for, or null.
+std::shared_ptr<const data::Transform> augmentation(const TrainConfig& c) {
+  std::vector<std::shared_ptr<const data::Transform>> steps;
+  if (c.augment_crop_padding > 0) {
+    steps.push_back(std::make_shared<data::RandomCrop>(Size2{c.input_shape[1], c.input_shape[2]},
+                                                       c.augment_crop_padding));
+  }
+  if (c.augment_flip) steps.push_back(std::make_shared<data::RandomHorizontalFlip>(0.5));
+  if (steps.empty()) return nullptr;
+  return std::make_shared<data::Compose>(std::move(steps));
+}
+
 // The loop shared by train() and resume(): epochs start_epoch + 1 .. config.epochs.
 void run_epochs(const TrainConfig& config, const DataPair& data, nn::Module& model,
                 optim::Optimizer& opt, int64_t start_epoch, const TrainCallbacks& cb) {
   const Normalization norm{config.mean, config.std};
   data::DataLoader loader(
       data.train,
-      {.batch_size = config.batch_size, .shuffle = true, .drop_last = false, .seed = config.seed});
+      {.batch_size = config.batch_size, .shuffle = true, .drop_last = false, .seed = config.seed},
+      augmentation(config));
   const std::unique_ptr<optim::LrSchedule> schedule =
       optim::parse_schedule(config.schedule, config.lr);
   const int64_t steps = loader.num_batches();
@@ -224,6 +238,8 @@ void check_config(const TrainConfig& c) {
                c.batch_size);
   CNNLAB_CHECK(c.lr > 0 && std::isfinite(c.lr), ValueError, "train: expected --lr > 0, got ", c.lr);
   CNNLAB_CHECK(!c.out.empty(), ValueError, "train: expected an output directory (--out DIR)");
+  CNNLAB_CHECK(c.augment_crop_padding >= 0, ValueError, "train: expected --augment-crop >= 0, got ",
+               c.augment_crop_padding);
 }
 
 }  // namespace

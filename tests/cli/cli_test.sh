@@ -28,7 +28,7 @@ expect() {
 [ -d "$DATA" ] || { echo "Fashion-MNIST missing: run tools/setup.sh"; exit 1; }
 
 # --- the happy path --------------------------------------------------------------------------
-"$CNNLAB" train --model mlp --hidden 64 --epochs 2 "${SMALL[@]}" --out full > train.log 2>&1 ||
+"$CNNLAB" train --model mlp --hidden 64 --epochs 2 --augment-crop 2 --augment-flip "${SMALL[@]}" --out full > train.log 2>&1 ||
   fail "train failed: $(cat train.log)"
 for f in config.json metrics.jsonl model.safetensors checkpoint.safetensors eval.json report.html; do
   [ -s "full/$f" ] || fail "run directory lacks $f"
@@ -38,7 +38,7 @@ grep -q '"seed": 0' full/config.json || fail "config.json lacks the seed"
 grep -q "report: full/report.html" train.log || fail "train does not say where the report is"
 
 # resume: 1 epoch, then --resume to 2 epochs == 2 epochs straight (same weights, same metrics)
-"$CNNLAB" train --model mlp --hidden 64 --epochs 1 "${SMALL[@]}" --out split > /dev/null 2>&1 ||
+"$CNNLAB" train --model mlp --hidden 64 --epochs 1 --augment-crop 2 --augment-flip "${SMALL[@]}" --out split > /dev/null 2>&1 ||
   fail "train (1 epoch) failed"
 "$CNNLAB" train --resume split --epochs 2 --progress none > resume.log 2>&1 || fail "resume failed: $(cat resume.log)"
 grep -q "resuming 'split' after epoch 1 of 2" resume.log || fail "resume does not say where it starts"

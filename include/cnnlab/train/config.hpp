@@ -17,6 +17,8 @@ struct TrainConfig {
   std::string data = "fashion-mnist";        ///< a dataset name or a folder
   int64_t train_limit = 0;                   ///< use only the first N training images (0 = all)
   int64_t test_limit = 0;                    ///< evaluate on the first N test images (0 = all)
+  int64_t augment_crop_padding = 0;  ///< > 0: random crops of the image size after zero padding
+  bool augment_flip = false;         ///< random horizontal flips (p = 0.5)
   // how
   int64_t epochs = 10;
   int64_t batch_size = 64;
