@@ -8,17 +8,14 @@
 
 #include "cnnlab/core/check.hpp"
 #include "cnnlab/io/image.hpp"
+#include "detail/strings.hpp"
 
 namespace fs = std::filesystem;
 
 namespace cnnlab::data {
-namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using detail::lower;
+namespace {
 
 bool hidden(const fs::path& p) {
   const std::string name = p.filename().string();

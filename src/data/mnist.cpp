@@ -9,17 +9,14 @@
 
 #include "cnnlab/core/check.hpp"
 #include "cnnlab/io/idx.hpp"
+#include "detail/strings.hpp"
 
 namespace fs = std::filesystem;
 
 namespace cnnlab::data {
-namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using detail::lower;
+namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&

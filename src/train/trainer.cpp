@@ -148,6 +148,14 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
   });
 }
 
+// The config's model with its initial weights (drawn from Rng(seed), so a run is repeatable).
+std::shared_ptr<nn::Module> build_model(const TrainConfig& c) {
+  Rng rng(c.seed);
+  return models::make_model(
+      c.model, {.input_shape = c.input_shape, .num_classes = c.num_classes, .hidden = c.hidden},
+      rng);
+}
+
 // The random training-time transforms the config asks for, or null.
 std::shared_ptr<const data::Transform> augmentation(const TrainConfig& c) {
   std::vector<std::shared_ptr<const data::Transform>> steps;
@@ -285,12 +293,7 @@ void train(TrainConfig config, const TrainCallbacks& cb) {
   config.mean = norm.mean;
   config.std = norm.std;
 
-  Rng rng(config.seed);
-  auto model = models::make_model(config.model,
-                                  {.input_shape = config.input_shape,
-                                   .num_classes = config.num_classes,
-                                   .hidden = config.hidden},
-                                  rng);
+  auto model = build_model(config);
   auto opt = make_optimizer(config, model->parameters());
   optim::parse_schedule(config.schedule, config.lr);  // reject a bad spec before writing anything
 
@@ -310,12 +313,7 @@ void resume(const std::string& run_dir, std::optional<int64_t> epochs, const Tra
   if (epochs) config.epochs = *epochs;
   check_config(config);
   const DataPair data = open_data(config.data, config.train_limit, config.test_limit);
-  Rng rng(config.seed);
-  auto model = models::make_model(config.model,
-                                  {.input_shape = config.input_shape,
-                                   .num_classes = config.num_classes,
-                                   .hidden = config.hidden},
-                                  rng);
+  auto model = build_model(config);
   auto opt = make_optimizer(config, model->parameters());
   const int64_t done = load_checkpoint(run_dir, *model, *opt, config);
   if (cb.on_message) {
@@ -332,12 +330,7 @@ void resume(const std::string& run_dir, std::optional<int64_t> epochs, const Tra
 LoadedRun load_run(const std::string& run_dir) {
   LoadedRun run;
   run.config = TrainConfig::load(run_dir);
-  Rng rng(run.config.seed);
-  run.model = models::make_model(run.config.model,
-                                 {.input_shape = run.config.input_shape,
-                                  .num_classes = run.config.num_classes,
-                                  .hidden = run.config.hidden},
-                                 rng);
+  run.model = build_model(run.config);
   const std::string path = path_in(run_dir, "model.safetensors");
   const io::TensorFile f = io::load_safetensors(path);
   try {
