@@ -1,4 +1,5 @@
 // cnnlab eval: accuracy, per-class accuracy and the confusion matrix of a run's model.
+#include <cmath>
 #include <cstdio>
 
 #include "args.hpp"
@@ -14,12 +15,21 @@ int run_eval(const Args& args) {
   parse(app, args);
 
   train::LoadedRun run = train::load_run(run_dir);
-  const train::DataPair d = train::open_data(data.empty() ? run.config.data : data);
+  // the run's own test set as it was evaluated (test_limit), or all of --data's
+  const train::DataPair d = data.empty()
+                                ? train::open_data(run.config.data, 0, run.config.test_limit)
+                                : train::open_data(data);
+  if (d.test->num_classes() != run.config.num_classes) {
+    throw UsageError("--data: '" + data + "' has " + std::to_string(d.test->num_classes()) +
+                     " classes but the model of '" + run_dir + "' has " +
+                     std::to_string(run.config.num_classes));
+  }
   CNNLAB_CHECK(d.test->image_shape() == run.config.input_shape, ShapeError,
                "eval: the data has images of shape ", d.test->image_shape(), " but the model of '",
                run_dir, "' takes ", run.config.input_shape);
   const train::Evaluation e = train::evaluate(*run.model, *d.test, run.normalization);
-  const std::vector<std::string>& names = run.config.class_names;
+  const std::vector<std::string> names =
+      data.empty() ? run.config.class_names : d.test->class_names();
   std::printf("%s on %s: %lld test images\n", run.config.model.c_str(),
               data.empty() ? run.config.data.c_str() : data.c_str(),
               static_cast<long long>(d.test->size()));

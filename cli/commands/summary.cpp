@@ -48,6 +48,13 @@ int run_summary(const Args& args) {
   app.add_option("--hidden", hidden, "MLP hidden widths")->delimiter(',')->capture_default_str();
   parse(app, args);
   const Shape shape = parse_shape(input);
+  bool known = false;
+  std::string names;
+  for (const auto& m : models::model_table()) {
+    known = known || m.name == model;
+    names += (names.empty() ? "" : ", ") + m.name;
+  }
+  if (!known) throw UsageError("--model: unknown model '" + model + "' (known: " + names + ")");
   Rng rng(0);
   auto net = models::make_model(
       model, {.input_shape = shape, .num_classes = num_classes, .hidden = hidden}, rng);

@@ -62,6 +62,22 @@ int run_train(const Args& args) {
 
   if (resume_dir.empty() && c.out.empty()) throw UsageError("expected --out DIR (or --resume DIR)");
   if (c.threads < 1) throw UsageError("--threads: expected >= 1");
+  if (c.epochs < 1) throw UsageError("--epochs: expected >= 1, got " + std::to_string(c.epochs));
+  if (c.batch_size < 1) {
+    throw UsageError("--batch-size: expected >= 1, got " + std::to_string(c.batch_size));
+  }
+  if (!resume_dir.empty()) {
+    // a resumed run keeps its saved settings: refuse flags that would be silently ignored
+    for (const CLI::Option* opt : app.get_options()) {
+      const std::string name = opt->get_name();
+      if (opt->count() > 0 && name != "--resume" && name != "--epochs" && name != "--progress" &&
+          name != "--help") {
+        throw UsageError(name +
+                         " cannot be combined with --resume (the run keeps the settings in " +
+                         resume_dir + "/config.json; only --epochs may change)");
+      }
+    }
+  }
   if (resume_dir.empty()) {
     std::string known;
     bool found = false;
@@ -99,12 +115,17 @@ int run_train(const Args& args) {
   cb.on_message = [&](const std::string& text) { std::printf("%s\n", text.c_str()); };
 
   std::string out = c.out;
-  if (!resume_dir.empty()) {
-    const bool epochs_given = app.count("--epochs") > 0;
-    train::resume(resume_dir, epochs_given ? std::optional<int64_t>(c.epochs) : std::nullopt, cb);
-    out = resume_dir;
-  } else {
-    train::train(c, cb);
+  try {
+    if (!resume_dir.empty()) {
+      const bool epochs_given = app.count("--epochs") > 0;
+      train::resume(resume_dir, epochs_given ? std::optional<int64_t>(c.epochs) : std::nullopt, cb);
+      out = resume_dir;
+    } else {
+      train::train(c, cb);
+    }
+  } catch (...) {
+    progress.finish();  // the error goes on its own line, not after an open progress bar
+    throw;
   }
   std::printf("run directory: %s\nreport: %s/report.html\n", out.c_str(), out.c_str());
   return 0;

@@ -17,7 +17,13 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     CNNLAB_CHECK(out.good(), IoError, "write: cannot create '", tmp, "' (for '", path, "')");
-    write(out);
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      std::remove(tmp.c_str());  // never leave a half-written temporary behind
+      throw;
+    }
     out.flush();
     if (!out.good()) {
       out.close();

@@ -1,6 +1,7 @@
 // TrainConfig <-> config.json.
 #include "cnnlab/train/config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -48,8 +49,16 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& p
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   CNNLAB_CHECK(j.is_object(), IoError, "config: '", path, "' is not a JSON object");
   TrainConfig c;
+  // Keys that describe the trained model are required; settings missing from an older file keep
+  // their defaults.
   auto get = [&](const char* key, auto& field) {
-    CNNLAB_CHECK(j.contains(key), IoError, "config: '", path, "' has no \"", key, "\"");
+    static const std::vector<std::string> required = {"model", "input_shape", "num_classes",
+                                                      "class_names", "mean", "std"};
+    if (!j.contains(key)) {
+      CNNLAB_CHECK(std::find(required.begin(), required.end(), key) == required.end(), IoError,
+                   "config: '", path, "' has no \"", key, "\"");
+      return;
+    }
     try {
       j.at(key).get_to(field);
     } catch (const nlohmann::json::exception&) {

@@ -2,6 +2,7 @@
 #include "cnnlab/train/evaluate.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "cnnlab/autograd/grad_mode.hpp"
 #include "cnnlab/data/dataloader.hpp"
@@ -43,6 +44,8 @@ Evaluation evaluate(nn::Module& model, const data::Dataset& data, const Normaliz
                           {.batch_size = batch_size, .shuffle = false});
   for (const data::Batch& batch : loader) {
     const Tensor logits = model(norm.apply(batch.inputs));
+    CNNLAB_CHECK(logits.dim() == 2 && logits.size(1) == k, ShapeError, "evaluate: the model has ",
+                 logits.size(-1), " outputs but the data has ", k, " classes");
     loss_sum +=
         ops::cross_entropy(logits, batch.targets, {.reduction = ops::Reduction::kSum}).item();
     const Tensor probs = ops::softmax(logits, 1);
@@ -67,7 +70,7 @@ Evaluation evaluate(nn::Module& model, const data::Dataset& data, const Normaliz
     for (int64_t v : e.confusion[static_cast<size_t>(c)]) total += v;
     e.per_class_accuracy.push_back(
         total == 0
-            ? 0.0
+            ? std::numeric_limits<double>::quiet_NaN()
             : static_cast<double>(e.confusion[static_cast<size_t>(c)][static_cast<size_t>(c)]) /
                   static_cast<double>(total));
   }

@@ -112,7 +112,12 @@ int64_t load_checkpoint(const std::string& dir, nn::Module& model, optim::Optimi
   }
   const auto epoch = f.metadata.find("epoch");
   CNNLAB_CHECK(epoch != f.metadata.end(), IoError, "resume: '", path, "' has no epoch");
-  return std::stoll(epoch->second);
+  try {
+    return std::stoll(epoch->second);
+  } catch (const std::exception&) {
+    throw IoError(
+        detail::concat("resume: '", path, "' has an invalid epoch '", epoch->second, "'"));
+  }
 }
 
 std::string metrics_line(const EpochMetrics& m) {
@@ -135,7 +140,8 @@ std::vector<std::string> read_metrics(const std::string& dir, int64_t last_epoch
   std::string line;
   while (std::getline(in, line)) {
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("epoch") && j["epoch"].get<int64_t>() <= last_epoch) {
+    if (j.is_object() && j.contains("epoch") && j["epoch"].is_number_integer() &&
+        j["epoch"].get<int64_t>() <= last_epoch) {
       lines.push_back(line);
     }
   }
@@ -146,6 +152,21 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
   io::write_atomically(path, [&](std::ostream& out) {
     for (const std::string& l : lines) out << l << '\n';
   });
+}
+
+// The end of a stop message: which checkpoint the run keeps.
+std::string kept_checkpoint(const std::string& dir, int64_t failed_epoch) {
+  if (failed_epoch <= 1) return "No checkpoint was written.";
+  return detail::concat("The checkpoint of epoch ", failed_epoch - 1, " in '", dir, "' is intact.");
+}
+
+bool all_finite(const nn::Module& model) {
+  for (const Tensor& p : model.parameters()) {
+    for (double v : p.to_vector()) {
+      if (!std::isfinite(v)) return false;
+    }
+  }
+  return true;
 }
 
 // The config's model with its initial weights (drawn from Rng(seed), so a run is repeatable).
@@ -196,8 +217,7 @@ void run_epochs(const TrainConfig& config, const DataPair& data, nn::Module& mod
       const double loss_value = loss.item();
       CNNLAB_CHECK(std::isfinite(loss_value), Error, "train: the loss is ", loss_value,
                    " at epoch ", epoch, ", step ", step + 1, " of ", steps,
-                   "; stopped (lower --lr?). The checkpoint of epoch ", epoch - 1, " in '",
-                   config.out, "' is intact");
+                   "; stopped (lower --lr?). ", kept_checkpoint(config.out, epoch));
       opt.zero_grad();
       loss.backward();
       if (config.clip_grad_norm > 0) optim::clip_grad_norm(opt.parameters(), config.clip_grad_norm);
@@ -221,6 +241,11 @@ void run_epochs(const TrainConfig& config, const DataPair& data, nn::Module& mod
     const double train_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const Evaluation test = evaluate(model, *data.test, norm);
+    // a last step can leave non-finite weights behind a finite training loss: never save those
+    CNNLAB_CHECK(std::isfinite(test.loss) && all_finite(model), Error,
+                 "train: the model diverged in epoch ", epoch, " (test loss ", test.loss,
+                 ", non-finite weights: ", !all_finite(model), "); stopped (lower --lr?). ",
+                 kept_checkpoint(config.out, epoch));
     EpochMetrics m{epoch,
                    loss_sum / static_cast<double>(seen),
                    static_cast<double>(correct) / static_cast<double>(seen),
@@ -234,6 +259,7 @@ void run_epochs(const TrainConfig& config, const DataPair& data, nn::Module& mod
     metrics.push_back(metrics_line(m));
     write_lines(path_in(config.out, "metrics.jsonl"), metrics);
     save_checkpoint(config.out, epoch, model, opt, config);
+    write_report(config.out);  // the curves so far; a stopped run keeps a report
     if (cb.on_epoch) cb.on_epoch(m);
   }
   write_evaluation(config.out, model, *data.test, config);
@@ -244,7 +270,7 @@ void check_config(const TrainConfig& c) {
   CNNLAB_CHECK(c.epochs > 0, ValueError, "train: expected --epochs > 0, got ", c.epochs);
   CNNLAB_CHECK(c.batch_size > 0, ValueError, "train: expected --batch-size > 0, got ",
                c.batch_size);
-  CNNLAB_CHECK(c.lr > 0 && std::isfinite(c.lr), ValueError, "train: expected --lr > 0, got ", c.lr);
+  CNNLAB_CHECK(c.lr > 0 && c.lr < 3e38, ValueError, "train: expected 0 < --lr < 3e38, got ", c.lr);
   CNNLAB_CHECK(!c.out.empty(), ValueError, "train: expected an output directory (--out DIR)");
   CNNLAB_CHECK(c.augment_crop_padding >= 0, ValueError, "train: expected --augment-crop >= 0, got ",
                c.augment_crop_padding);
@@ -292,6 +318,9 @@ void train(TrainConfig config, const TrainCallbacks& cb) {
   const Normalization norm = Normalization::measure(*data.train);
   config.mean = norm.mean;
   config.std = norm.std;
+  for (double& sd : config.std) {
+    if (sd < 1e-6) sd = 1.0;  // NOTE: a constant channel is only centred, not divided by ~0
+  }
 
   auto model = build_model(config);
   auto opt = make_optimizer(config, model->parameters());
@@ -316,6 +345,8 @@ void resume(const std::string& run_dir, std::optional<int64_t> epochs, const Tra
   auto model = build_model(config);
   auto opt = make_optimizer(config, model->parameters());
   const int64_t done = load_checkpoint(run_dir, *model, *opt, config);
+  CNNLAB_CHECK(config.epochs >= done, ValueError, "resume: '", run_dir, "' has finished ", done,
+               " epochs; expected --epochs >= ", done, ", got ", config.epochs);
   if (cb.on_message) {
     cb.on_message(
         detail::concat("resuming '", run_dir, "' after epoch ", done, " of ", config.epochs));

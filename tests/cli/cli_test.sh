@@ -78,11 +78,37 @@ expect 1 "no_run/config.json" -- "$CNNLAB" eval no_run
 # a checkpoint of another model: nothing in the run is changed
 "$CNNLAB" train --model softmax --epochs 1 "${SMALL[@]}" --out other > /dev/null 2>&1 || fail "train softmax"
 cp other/checkpoint.safetensors split/checkpoint.safetensors
-before=$(md5sum split/model.safetensors split/report.html split/metrics.jsonl)
+before=$(md5sum split/model.safetensors split/report.html split/metrics.jsonl split/config.json)
 expect 1 "checkpoint.safetensors' is a checkpoint of model 'softmax' but the run trains 'mlp'" -- \
   "$CNNLAB" train --resume split --epochs 3 --progress none
-[ "$before" = "$(md5sum split/model.safetensors split/report.html split/metrics.jsonl)" ] ||
+[ "$before" = "$(md5sum split/model.safetensors split/report.html split/metrics.jsonl split/config.json)" ] ||
   fail "a failed resume changed the run's files"
+
+# resume keeps its settings: other flags are refused, and it cannot go back in epochs
+expect 2 "--lr cannot be combined with --resume" -- "$CNNLAB" train --resume full --lr 5
+expect 1 "has finished 2 epochs; expected --epochs >= 2, got 1" -- "$CNNLAB" train --resume full --epochs 1 --progress none
+expect 2 "unknown model 'nope'" -- "$CNNLAB" summary --model nope
+expect 2 "--epochs: expected >= 1, got 0" -- "$CNNLAB" train --epochs 0 --out x "${SMALL[@]}"
+
+# evaluating on data with another number of classes: an IDX folder with 20 classes
+mkdir fake20
+byte() { printf "\\$(printf '%03o' "$1")"; }  # one raw byte, 0..255
+idx_images() {  # $1 images of 28x28 zeros
+  printf '\0\0\10\3\0\0\0'; byte "$1"; printf '\0\0\0\34\0\0\0\34'
+  head -c $(( $1 * 784 )) /dev/zero
+}
+idx_labels() {  # $1 labels 0, 1, ..., 19, 0, ...
+  printf '\0\0\10\1\0\0\0'; byte "$1"
+  for i in $(seq 0 $(( $1 - 1 ))); do byte $(( i % 20 )); done
+}
+idx_images 40 > fake20/train-images-idx3-ubyte; idx_labels 40 > fake20/train-labels-idx1-ubyte
+idx_images 40 > fake20/t10k-images-idx3-ubyte; idx_labels 40 > fake20/t10k-labels-idx1-ubyte
+expect 2 "'fake20' has 20 classes but the model of 'full' has 10" -- "$CNNLAB" eval full --data fake20
+
+# a last step that leaves non-finite weights behind a finite loss is not saved as a checkpoint
+expect 1 "the model diverged in epoch 1" -- \
+  "$CNNLAB" train --model softmax --data "$DATA" --train-limit 64 --test-limit 64 --batch-size 64 --lr 2e38 --out diverged --progress none
+[ ! -e diverged/checkpoint.safetensors ] || fail "a diverged model was saved as a checkpoint"
 
 # a diverging loss stops with the epoch and step, and the previous epoch's checkpoint survives
 sed -i -E 's/"lr": [0-9.e+-]+/"lr": 1e38/' other/config.json
