@@ -9,6 +9,7 @@
 
 #include "cnnlab/data/cifar.hpp"
 #include "cnnlab/data/dataloader.hpp"
+#include "cnnlab/data/image_folder.hpp"
 #include "cnnlab/data/mnist.hpp"
 #include "cnnlab/data/transforms.hpp"
 #include "cnnlab/io/atomic_file.hpp"
@@ -288,8 +289,25 @@ std::shared_ptr<const data::Dataset> first_n(std::shared_ptr<const data::Dataset
 }  // namespace
 
 DataPair open_data(const std::string& spec, int64_t train_limit, int64_t test_limit) {
-  const std::string dir = data::resolve_data_dir(spec);
   DataPair d;
+  if (fs::is_directory(fs::path(spec) / "train") && fs::is_directory(fs::path(spec) / "test")) {
+    // image folders DIR/{train,test}/<class>/<image>: every image is resized to the size of the
+    // first training image, gray if that one is gray, else RGB
+    const std::string train_dir = (fs::path(spec) / "train").string();
+    const data::ImageFolderDataset probe(train_dir, Size2{1, 1}, 3);
+    const io::ImageInfo info = io::read_image_info(probe.path(0));
+    const Size2 size{info.height, info.width};
+    const int64_t channels = info.channels <= 2 ? 1 : 3;
+    d.train = std::make_shared<data::ImageFolderDataset>(train_dir, size, channels);
+    d.test = std::make_shared<data::ImageFolderDataset>((fs::path(spec) / "test").string(), size,
+                                                        channels);
+    CNNLAB_CHECK(d.test->class_names() == d.train->class_names(), IoError, "open_data: '", spec,
+                 "/test' has other class folders than '", spec, "/train'");
+    d.train = first_n(d.train, train_limit);
+    d.test = first_n(d.test, test_limit);
+    return d;
+  }
+  const std::string dir = data::resolve_data_dir(spec);
   const int cifar = data::cifar_version(dir);
   if (cifar == 10) {
     d.train = std::make_shared<data::Cifar10Dataset>(dir, data::Split::kTrain);

@@ -59,6 +59,15 @@ grep -q "total parameters: 61,706" summary.log || fail "summary lacks LeNet-5's 
 rm full/report.html
 "$CNNLAB" report full > /dev/null 2>&1 && [ -s full/report.html ] || fail "report did not rebuild report.html"
 
+# image folders: DIR/{train,test}/<class>/*.png (here the PNGs the first run wrote)
+mkdir -p imgs/train/bag imgs/train/shoe imgs/test/bag imgs/test/shoe
+for f in full/misclassified/00[0-4].png; do cp "$f" imgs/train/bag/; cp "$f" imgs/test/shoe/; done
+for f in full/misclassified/01[0-4].png; do cp "$f" imgs/train/shoe/; cp "$f" imgs/test/bag/; done
+"$CNNLAB" train --model softmax --data imgs --epochs 1 --batch-size 4 --out imgrun --progress none > img.log 2>&1 ||
+  fail "training on image folders failed: $(cat img.log)"
+grep -q '"class_names": \[' imgrun/config.json && grep -q '"bag"' imgrun/config.json ||
+  fail "image-folder class names missing from config.json"
+
 # --- bad input -------------------------------------------------------------------------------
 expect 2 "unknown command 'trian'" -- "$CNNLAB" trian
 expect 2 "usage error" -- "$CNNLAB" train --no-such-flag --out x

@@ -45,8 +45,10 @@ struct TrainCallbacks {
   std::function<void(const std::string&)> on_message;  ///< one-line notes ("resuming at ...")
 };
 
-/// The training and test sets named by a --data value (a name such as "fashion-mnist", or a
-/// folder of MNIST-format IDX files, or of CIFAR-10/100 binaries).
+/// The training and test sets named by a --data value: a name such as "fashion-mnist", a folder
+/// of MNIST-format IDX files or of CIFAR-10/100 binaries, or a folder with train/ and test/
+/// sub-folders holding one folder of images per class (resized to the first training image's
+/// size).
 struct DataPair {
   std::shared_ptr<const data::Dataset> train;
   std::shared_ptr<const data::Dataset> test;
