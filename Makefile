@@ -4,7 +4,7 @@
 # Parts: make setup | build | sanitize (Debug + ASan/UBSan build running unit and gradcheck tests)
 
 JOBS ?= $(shell nproc)
-DEMO_EPOCHS ?= 2
+DEMO_EPOCHS ?= 5
 DEMO_OUT ?= runs/demo-lenet5
 
 .PHONY: all setup build test demo sanitize clean

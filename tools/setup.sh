@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev               # gzip-compressed IDX files
   libstb-dev               # PNG/JPEG reading and writing (stb)
   libcli11-dev             # the command line of the cnnlab tool
+  libopenblas-dev          # GEMM of the fast CPU backend
   dataset-fashion-mnist    # the demo's data: /usr/share/datasets/fashion-mnist
 )
 

@@ -1,11 +1,14 @@
-// ops::conv2d: validates every argument, runs the reference kernels of src/kernels/conv2d.cpp and
-// records a backward node that calls the three backward kernels.
+// ops::conv2d: validates every argument, runs the conv2d kernels of the selected backend (the
+// reference ones of src/kernels/conv2d.cpp or the fast ones of src/kernels/fast/conv2d_gemm.cpp)
+// and records a backward node that calls the three backward kernels.
 #include "cnnlab/ops/conv.hpp"
 
 #include <string>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/core/backend.hpp"
 #include "kernels/conv2d.hpp"
+#include "kernels/fast/conv2d_gemm.hpp"
 
 namespace cnnlab::ops {
 namespace {
@@ -101,8 +104,12 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
   Tensor y = Tensor::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
   dispatch_float(input.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    kernels::conv2d_forward<T>(y.data<T>(), input.data<T>(), weight.data<T>(),
-                               bias.defined() ? bias.data<T>() : nullptr, g);
+    const T* b = bias.defined() ? bias.data<T>() : nullptr;
+    if (backend() == Backend::kFast) {
+      kernels::fast::conv2d_forward<T>(y.data<T>(), input.data<T>(), weight.data<T>(), b, g);
+    } else {
+      kernels::conv2d_forward<T>(y.data<T>(), input.data<T>(), weight.data<T>(), b, g);
+    }
   });
 
   if (autograd::needs_grad({input, weight, bias})) {
@@ -119,11 +126,17 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
             using T = decltype(tag);
             if (gx) {
               grads[0] = Tensor::zeros({g.n, g.ic, g.h, g.w}, dy.dtype());
-              kernels::conv2d_backward_data<T>(grads[0].data<T>(), dy.data<T>(), w.data<T>(), g);
+              (backend() == Backend::kFast ? kernels::fast::conv2d_backward_data<T>
+                                           : kernels::conv2d_backward_data<T>)(grads[0].data<T>(),
+                                                                               dy.data<T>(),
+                                                                               w.data<T>(), g);
             }
             if (gw) {
               grads[1] = Tensor::zeros({g.oc, g.ic / g.g, g.kh, g.kw}, dy.dtype());
-              kernels::conv2d_backward_weights<T>(grads[1].data<T>(), dy.data<T>(), x.data<T>(), g);
+              (backend() == Backend::kFast
+                   ? kernels::fast::conv2d_backward_weights<T>
+                   : kernels::conv2d_backward_weights<T>)(grads[1].data<T>(), dy.data<T>(),
+                                                          x.data<T>(), g);
             }
             if (gb) {
               grads[2] = Tensor::zeros({g.oc}, dy.dtype());

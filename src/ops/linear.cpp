@@ -1,10 +1,13 @@
-// ops::matmul and ops::linear: argument checks, then the reference gemm of src/kernels/gemm.cpp;
+// ops::matmul and ops::linear: argument checks, then the gemm of the selected backend (reference:
+// src/kernels/gemm.cpp, fast: src/kernels/fast/gemm_blas.cpp);
 // backward is two more gemms (dA = dY B^T, dB = A^T dY) and, for linear, a column sum for db.
 #include "cnnlab/ops/linear.hpp"
 
 #include <utility>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/core/backend.hpp"
+#include "kernels/fast/gemm_blas.hpp"
 #include "kernels/gemm.hpp"
 
 namespace cnnlab::ops {
@@ -16,6 +19,16 @@ void check_float_pair(const Tensor& a, const Tensor& b, const char* op, const ch
                " to be float32 or float64, got ", a.dtype());
   CNNLAB_CHECK(b.dtype() == a.dtype(), ValueError, op, ": expected ", b_name,
                " to have the dtype of ", a_name, " (", a.dtype(), "), got ", b.dtype());
+}
+
+// The gemm of the selected backend (cnnlab/core/backend.hpp): BLAS or the reference loops.
+template <typename T>
+void backend_gemm(T* c, const T* a, const T* b, T alpha, T beta, const kernels::GemmGeometry& g) {
+  if (backend() == Backend::kFast) {
+    kernels::fast::gemm<T>(c, a, b, alpha, beta, g);
+  } else {
+    kernels::gemm<T>(c, a, b, alpha, beta, g);
+  }
 }
 
 // The dims before the last two: the batch dims of a matmul operand.
@@ -61,7 +74,7 @@ template <typename T>
 void gemm_loop(T* c, int64_t c_step, const T* a, int64_t a_step, const T* b, int64_t b_step, T beta,
                int64_t count, const kernels::GemmGeometry& g) {
   for (int64_t i = 0; i < count; ++i) {
-    kernels::gemm<T>(c + i * c_step, a + i * a_step, b + i * b_step, T(1), beta, g);
+    backend_gemm<T>(c + i * c_step, a + i * a_step, b + i * b_step, T(1), beta, g);
   }
 }
 
@@ -132,8 +145,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   dispatch_float(input.dtype(), "linear", [&](auto tag) {
     using T = decltype(tag);
     // y (rows, out) = x (rows, in) W^T, with W stored (out, in)
-    kernels::gemm<T>(y.data<T>(), input.data<T>(), weight.data<T>(), T(1), T(0),
-                     kernels::packed_gemm(rows, out, in, false, true));
+    backend_gemm<T>(y.data<T>(), input.data<T>(), weight.data<T>(), T(1), T(0),
+                    kernels::packed_gemm(rows, out, in, false, true));
     if (bias.defined()) kernels::linear_bias_forward<T>(y.data<T>(), bias.data<T>(), rows, out);
   });
 
@@ -150,13 +163,13 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
             using T = decltype(tag);
             if (gx) {  // dx (rows, in) += dy (rows, out) W (out, in)
               grads[0] = Tensor::zeros(sx, dy.dtype());
-              kernels::gemm<T>(grads[0].data<T>(), dy.data<T>(), w.data<T>(), T(1), T(1),
-                               kernels::packed_gemm(rows, in, out));
+              backend_gemm<T>(grads[0].data<T>(), dy.data<T>(), w.data<T>(), T(1), T(1),
+                              kernels::packed_gemm(rows, in, out));
             }
             if (gw) {  // dW (out, in) += dy^T (out, rows) x (rows, in)
               grads[1] = Tensor::zeros({out, in}, dy.dtype());
-              kernels::gemm<T>(grads[1].data<T>(), dy.data<T>(), x.data<T>(), T(1), T(1),
-                               kernels::packed_gemm(out, in, rows, true, false));
+              backend_gemm<T>(grads[1].data<T>(), dy.data<T>(), x.data<T>(), T(1), T(1),
+                              kernels::packed_gemm(out, in, rows, true, false));
             }
             if (gb) {  // db (out) += column sums of dy (rows, out)
               grads[2] = Tensor::zeros({out}, dy.dtype());

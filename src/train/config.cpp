@@ -52,8 +52,8 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& p
   // Keys that describe the trained model are required; settings missing from an older file keep
   // their defaults.
   auto get = [&](const char* key, auto& field) {
-    static const std::vector<std::string> required = {"model", "input_shape", "num_classes",
-                                                      "class_names", "mean", "std"};
+    static const std::vector<std::string> required = {"model",       "input_shape", "num_classes",
+                                                      "class_names", "mean",        "std"};
     if (!j.contains(key)) {
       CNNLAB_CHECK(std::find(required.begin(), required.end(), key) == required.end(), IoError,
                    "config: '", path, "' has no \"", key, "\"");

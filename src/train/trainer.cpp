@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cnnlab/core/backend.hpp"
 #include "cnnlab/data/cifar.hpp"
 #include "cnnlab/data/dataloader.hpp"
 #include "cnnlab/data/image_folder.hpp"
@@ -194,6 +195,7 @@ std::shared_ptr<const data::Transform> augmentation(const TrainConfig& c) {
 void run_epochs(const TrainConfig& config, const DataPair& data, nn::Module& model,
                 optim::Optimizer& opt, int64_t start_epoch, const TrainCallbacks& cb) {
   const Normalization norm{config.mean, config.std};
+  set_num_threads(static_cast<int>(config.threads));
   data::DataLoader loader(
       data.train,
       {.batch_size = config.batch_size, .shuffle = true, .drop_last = false, .seed = config.seed},

@@ -8,7 +8,7 @@
 #include "cnnlab/data/mnist.hpp"
 #include "cnnlab/models/lenet.hpp"
 #include "cnnlab/ops/loss.hpp"
-#include "cnnlab/optim/sgd.hpp"
+#include "cnnlab/optim/adam.hpp"
 
 namespace cnnlab {
 namespace {
@@ -21,7 +21,10 @@ TEST(LeNet5Integration, OverfitsOneBatchOfFashionMnist) {
 
   Rng rng(2024);
   auto model = models::make_lenet5({}, rng);
-  optim::Sgd opt(model->parameters(), {.lr = 0.05, .momentum = 0.9});
+  // NOTE: Adam, not SGD with momentum 0.9 and lr 0.05: that trajectory is chaotic on one
+  // unnormalized batch (it reached 0.058 and then collapsed back to 2.25 when only the summation
+  // order of the conv kernels changed), so the test would check rounding, not learning.
+  optim::Adam opt(model->parameters(), {.lr = 2e-3});
   double first = 0, last = 0;
   int steps = 0;
   for (; steps < 200; ++steps) {

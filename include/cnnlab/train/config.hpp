@@ -34,8 +34,8 @@ struct TrainConfig {
   std::string schedule = "constant";  ///< see optim::parse_schedule
   double clip_grad_norm = 0.0;        ///< 0 = no clipping
   uint64_t seed = 0;
-  int64_t threads = 1;
-  std::string out;  ///< the run directory
+  int64_t threads = 0;  ///< worker threads of the fast kernels; 0 = OMP_NUM_THREADS or all cores
+  std::string out;      ///< the run directory
   // filled in from the data when the run starts
   Shape input_shape;  ///< (C, H, W)
   int64_t num_classes = 0;

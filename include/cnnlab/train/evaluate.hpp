@@ -28,9 +28,9 @@ struct Misclassified {
 };
 
 struct Evaluation {
-  double loss = 0;      ///< mean cross-entropy
-  double accuracy = 0;  ///< in [0, 1]
-  std::vector<double> per_class_accuracy;  ///< NaN for a class without test images
+  double loss = 0;                              ///< mean cross-entropy
+  double accuracy = 0;                          ///< in [0, 1]
+  std::vector<double> per_class_accuracy;       ///< NaN for a class without test images
   std::vector<std::vector<int64_t>> confusion;  ///< [true class][predicted class]
   std::vector<Misclassified> misclassified;     ///< the first max_misclassified, by index
 };

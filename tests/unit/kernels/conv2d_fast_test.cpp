@@ -1,0 +1,198 @@
+// kernels::fast conv2d (im2col + BLAS + OpenMP) against the reference kernels of kernels/conv2d.hpp
+// on hand-picked and random geometries (odd sizes, stride, padding, dilation, groups, depthwise,
+// 1x1, batch 1, no bias), float64 and float32, forward and both backward kernels (which add).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "cnnlab/cnnlab.hpp"
+#include "cnnlab/core/backend.hpp"
+#include "kernels/conv2d.hpp"
+#include "kernels/fast/conv2d_gemm.hpp"
+#include "support/tensor_matchers.hpp"
+
+namespace cnnlab {
+namespace {
+
+using kernels::Conv2dGeometry;
+
+Conv2dGeometry make_geometry(int64_t n, int64_t g, int64_t ic, int64_t h, int64_t w, int64_t oc,
+                             int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                             int64_t dil_h, int64_t dil_w) {
+  Conv2dGeometry geo{.n = n, .g = g, .ic = ic, .h = h, .w = w, .oc = oc, .kh = kh, .kw = kw};
+  geo.sh = sh;
+  geo.sw = sw;
+  geo.ph = ph;
+  geo.pw = pw;
+  geo.dil_h = dil_h;
+  geo.dil_w = dil_w;
+  geo.oh = (h + 2 * ph - dil_h * (kh - 1) - 1) / sh + 1;
+  geo.ow = (w + 2 * pw - dil_w * (kw - 1) - 1) / sw + 1;
+  return geo;
+}
+
+std::string describe(const Conv2dGeometry& g) {
+  std::ostringstream out;
+  out << "n=" << g.n << " g=" << g.g << " ic=" << g.ic << " " << g.h << "x" << g.w << " oc=" << g.oc
+      << " k=" << g.kh << "x" << g.kw << " s=" << g.sh << "," << g.sw << " p=" << g.ph << ","
+      << g.pw << " d=" << g.dil_h << "," << g.dil_w;
+  return out.str();
+}
+
+// A random valid geometry: small odd sizes, any stride/padding/dilation, 1-3 groups or depthwise.
+Conv2dGeometry random_geometry(Rng& rng) {
+  for (;;) {
+    const int64_t g = rng.bernoulli(0.2) ? 0 : 1 + static_cast<int64_t>(rng.below(3));
+    const int64_t icg = 1 + static_cast<int64_t>(rng.below(3));
+    const int64_t groups = g == 0 ? 2 + static_cast<int64_t>(rng.below(3)) : g;  // 0: depthwise
+    const int64_t ic = icg * groups, oc = (g == 0 ? 1 : 1 + rng.below(3)) * groups;
+    const int64_t n = 1 + static_cast<int64_t>(rng.below(4));
+    const int64_t h = 1 + static_cast<int64_t>(rng.below(9)),
+                  w = 1 + static_cast<int64_t>(rng.below(9));
+    const int64_t kh = 1 + static_cast<int64_t>(rng.below(4)),
+                  kw = 1 + static_cast<int64_t>(rng.below(4));
+    const int64_t sh = 1 + static_cast<int64_t>(rng.below(3)),
+                  sw = 1 + static_cast<int64_t>(rng.below(3));
+    const int64_t ph = static_cast<int64_t>(rng.below(3)), pw = static_cast<int64_t>(rng.below(3));
+    const int64_t dh = 1 + static_cast<int64_t>(rng.below(2)),
+                  dw = 1 + static_cast<int64_t>(rng.below(2));
+    if (h + 2 * ph < dh * (kh - 1) + 1 || w + 2 * pw < dw * (kw - 1) + 1) continue;
+    return make_geometry(n, groups, ic, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw);
+  }
+}
+
+// Passes when |fast - ref| <= rtol * max|ref| everywhere: the error of a reordered sum scales with
+// the magnitudes summed, not with the (possibly cancelled) result.
+::testing::AssertionResult close(const Tensor& fast, const Tensor& ref, double rtol) {
+  const std::vector<double> f = fast.to_vector(), r = ref.to_vector();
+  double scale = 0;
+  for (double v : r) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (!(std::abs(f[i] - r[i]) <= rtol * scale)) {
+      return ::testing::AssertionFailure()
+             << "element " << i << ": fast " << f[i] << " vs reference " << r[i] << " (rtol "
+             << rtol << " of " << scale << ")";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Runs the three kernels both ways on random data and compares. dx and dw start from random values
+// (the same for both) so that the add-into contract is checked too.
+template <typename T>
+void expect_fast_matches_reference(const Conv2dGeometry& g, bool with_bias, double rtol,
+                                   uint64_t seed) {
+  SCOPED_TRACE(describe(g));
+  constexpr Dtype dt = dtype_of<T>();
+  Rng rng(seed);
+  const Tensor x = Tensor::uniform({g.n, g.ic, g.h, g.w}, -1, 1, rng, dt);
+  const Tensor w = Tensor::uniform({g.oc, g.icg(), g.kh, g.kw}, -1, 1, rng, dt);
+  const Tensor b = Tensor::uniform({g.oc}, -1, 1, rng, dt);
+  const Tensor dy = Tensor::uniform({g.n, g.oc, g.oh, g.ow}, -1, 1, rng, dt);
+  const Tensor dx0 = Tensor::uniform(x.shape(), -1, 1, rng, dt);
+  const Tensor dw0 = Tensor::uniform(w.shape(), -1, 1, rng, dt);
+  const T* bias = with_bias ? b.data<T>() : nullptr;
+
+  const Tensor y_ref = Tensor::empty(dy.shape(), dt), y_fast = Tensor::empty(dy.shape(), dt);
+  kernels::conv2d_forward<T>(y_ref.data<T>(), x.data<T>(), w.data<T>(), bias, g);
+  kernels::fast::conv2d_forward<T>(y_fast.data<T>(), x.data<T>(), w.data<T>(), bias, g);
+  EXPECT_TRUE(close(y_fast, y_ref, rtol)) << "forward";
+
+  const Tensor dx_ref = dx0.clone(), dx_fast = dx0.clone();
+  kernels::conv2d_backward_data<T>(dx_ref.data<T>(), dy.data<T>(), w.data<T>(), g);
+  kernels::fast::conv2d_backward_data<T>(dx_fast.data<T>(), dy.data<T>(), w.data<T>(), g);
+  EXPECT_TRUE(close(dx_fast, dx_ref, rtol)) << "backward data";
+
+  const Tensor dw_ref = dw0.clone(), dw_fast = dw0.clone();
+  kernels::conv2d_backward_weights<T>(dw_ref.data<T>(), dy.data<T>(), x.data<T>(), g);
+  kernels::fast::conv2d_backward_weights<T>(dw_fast.data<T>(), dy.data<T>(), x.data<T>(), g);
+  EXPECT_TRUE(close(dw_fast, dw_ref, rtol)) << "backward weights";
+}
+
+// Hand-picked cases: each exercises one path of im2col/col2im or the batch split.
+std::vector<Conv2dGeometry> named_geometries() {
+  return {
+      make_geometry(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1),     // 1x1x1: the smallest
+      make_geometry(3, 1, 4, 5, 7, 6, 1, 1, 1, 1, 0, 0, 1, 1),     // pointwise: no im2col
+      make_geometry(2, 1, 3, 9, 6, 5, 1, 1, 2, 1, 1, 0, 1, 1),     // 1x1 but strided and padded
+      make_geometry(1, 1, 3, 11, 8, 4, 3, 2, 2, 3, 1, 2, 2, 1),    // batch 1, non-square all over
+      make_geometry(5, 3, 6, 7, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1),     // groups 3, odd batch
+      make_geometry(4, 4, 4, 6, 5, 8, 3, 3, 2, 2, 1, 1, 1, 1),     // depthwise, multiplier 2
+      make_geometry(2, 1, 2, 4, 4, 3, 2, 2, 1, 1, 0, 0, 3, 3),     // kernel extent == input
+      make_geometry(7, 1, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1),   // LeNet-5 conv1
+      make_geometry(8, 1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1),  // LeNet-5 conv2
+      make_geometry(2, 1, 2, 3, 3, 2, 3, 3, 4, 4, 2, 2, 1, 1),     // stride > kernel, big padding
+  };
+}
+
+TEST(Conv2dFastKernel, MatchesReferenceOnNamedShapesFloat64) {
+  uint64_t seed = 1;
+  for (const Conv2dGeometry& g : named_geometries()) {
+    expect_fast_matches_reference<double>(g, true, 1e-12, seed++);
+    expect_fast_matches_reference<double>(g, false, 1e-12, seed++);
+  }
+}
+
+TEST(Conv2dFastKernel, MatchesReferenceOnNamedShapesFloat32) {
+  uint64_t seed = 100;
+  for (const Conv2dGeometry& g : named_geometries()) {
+    expect_fast_matches_reference<float>(g, true, 1e-5, seed++);
+    expect_fast_matches_reference<float>(g, false, 1e-5, seed++);
+  }
+}
+
+TEST(Conv2dFastKernel, MatchesReferenceOnRandomShapesFloat64) {
+  Rng rng(2024);
+  for (int i = 0; i < 60; ++i) {
+    expect_fast_matches_reference<double>(random_geometry(rng), rng.bernoulli(0.5), 1e-12,
+                                          rng.next_u64());
+  }
+}
+
+TEST(Conv2dFastKernel, MatchesReferenceOnRandomShapesFloat32) {
+  Rng rng(7);
+  for (int i = 0; i < 60; ++i) {
+    expect_fast_matches_reference<float>(random_geometry(rng), rng.bernoulli(0.5), 1e-5,
+                                         rng.next_u64());
+  }
+}
+
+TEST(Conv2dFastKernel, WritesEveryOutputElementOverGarbage) {
+  // The forward kernel writes y (beta 0); NaN left in y must not leak into the result.
+  const Conv2dGeometry g = make_geometry(2, 2, 4, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1);
+  Rng rng(3);
+  const Tensor x = Tensor::uniform({g.n, g.ic, g.h, g.w}, -1, 1, rng, Dtype::kFloat64);
+  const Tensor w = Tensor::uniform({g.oc, g.icg(), g.kh, g.kw}, -1, 1, rng, Dtype::kFloat64);
+  const Tensor y = Tensor::full({g.n, g.oc, g.oh, g.ow}, NAN, Dtype::kFloat64);
+  const Tensor y_ref = Tensor::empty(y.shape(), Dtype::kFloat64);
+  kernels::fast::conv2d_forward<double>(y.data<double>(), x.data<double>(), w.data<double>(),
+                                        nullptr, g);
+  kernels::conv2d_forward<double>(y_ref.data<double>(), x.data<double>(), w.data<double>(), nullptr,
+                                  g);
+  EXPECT_TRUE(close(y, y_ref, 1e-12));
+}
+
+TEST(Conv2dFastOp, Conv2dGivesTheSameResultsOnBothBackends) {
+  // ops::conv2d dispatches on backend(): forward and all three gradients agree across backends.
+  Rng rng(11);
+  const Tensor x0 = Tensor::uniform({3, 4, 9, 8}, -1, 1, rng, Dtype::kFloat64);
+  const Tensor w0 = Tensor::uniform({6, 2, 3, 3}, -1, 1, rng, Dtype::kFloat64);
+  const Tensor b0 = Tensor::uniform({6}, -1, 1, rng, Dtype::kFloat64);
+  const ops::Conv2dParams p{.stride = {2, 1}, .padding = 1, .dilation = {1, 2}, .groups = 2};
+  std::vector<Tensor> results[2];
+  for (Backend which : {Backend::kReference, Backend::kFast}) {
+    const BackendGuard guard(which);
+    Tensor x = x0.clone().set_requires_grad(true), w = w0.clone().set_requires_grad(true),
+           b = b0.clone().set_requires_grad(true);
+    const Tensor y = ops::conv2d(x, w, b, p);
+    (y * y).sum().backward();
+    results[which == Backend::kFast] = {y.detach(), x.grad(), w.grad(), b.grad()};
+  }
+  for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(close(results[1][i], results[0][i], 1e-12)) << i;
+}
+
+}  // namespace
+}  // namespace cnnlab
