@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that cnnlab's build, tests and demo need, when missing. Idempotent:
-# `tools/setup.sh [--with-browser]`.
+# `tools/setup.sh [--with-browser] [--with-bench]`.
 # installs nothing (and does not touch apt) when everything is present. Uses sudo when not root.
 # The package list, and why each is needed, is in README.md ("What gets installed").
 set -euo pipefail
@@ -17,9 +17,14 @@ packages=(
 )
 
 # The report's browser test needs Chromium (large): installed with --with-browser (CI does).
-if [ "${1:-}" = "--with-browser" ]; then
-  packages+=(chromium)
-fi
+# `make bench` compares with PyTorch (Debian's build) and measures memory with GNU time.
+for option in "$@"; do
+  case "$option" in
+    --with-browser) packages+=(chromium) ;;
+    --with-bench) packages+=(python3-torch python3-numpy time) ;;
+    *) echo "setup: unknown option $option (known: --with-browser, --with-bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
