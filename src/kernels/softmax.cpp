@@ -20,6 +20,14 @@ double line_max(const T* line, const SoftmaxGeometry& g) {
   return m;
 }
 
+// sum_k exp(line[k] - m), the shifted normalizer shared by softmax and log-softmax.
+template <typename T>
+double line_exp_sum(const T* line, double m, const SoftmaxGeometry& g) {
+  double total = 0.0;
+  for (int64_t k = 0; k < g.n; ++k) total += std::exp(static_cast<double>(line[k * g.inner]) - m);
+  return total;
+}
+
 }  // namespace
 
 template <typename T>
@@ -30,8 +38,7 @@ void softmax_forward(T* y, const T* x, const SoftmaxGeometry& g) {
       const T* xl = x + start;
       T* yl = y + start;
       const double m = line_max(xl, g);
-      double total = 0.0;
-      for (int64_t k = 0; k < g.n; ++k) total += std::exp(static_cast<double>(xl[k * g.inner]) - m);
+      const double total = line_exp_sum(xl, m, g);
       for (int64_t k = 0; k < g.n; ++k) {
         yl[k * g.inner] =
             static_cast<T>(std::exp(static_cast<double>(xl[k * g.inner]) - m) / total);
@@ -66,8 +73,7 @@ void log_softmax_forward(T* y, const T* x, const SoftmaxGeometry& g) {
       const T* xl = x + start;
       T* yl = y + start;
       const double m = line_max(xl, g);
-      double total = 0.0;
-      for (int64_t k = 0; k < g.n; ++k) total += std::exp(static_cast<double>(xl[k * g.inner]) - m);
+      const double total = line_exp_sum(xl, m, g);
       const double log_total = std::log(total);
       for (int64_t k = 0; k < g.n; ++k) {
         yl[k * g.inner] = static_cast<T>(static_cast<double>(xl[k * g.inner]) - m - log_total);
