@@ -13,6 +13,7 @@ packages=(
   libstb-dev               # PNG/JPEG reading and writing (stb)
   libcli11-dev             # the command line of the cnnlab tool
   libopenblas-dev          # GEMM of the fast CPU backend
+  libdnnl-dev              # oneDNN: convolution kernels of the fast CPU backend
   dataset-fashion-mnist    # the demo's data: /usr/share/datasets/fashion-mnist
 )
 

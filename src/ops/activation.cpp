@@ -1,17 +1,33 @@
 // Activation ops (relu, leaky_relu, sigmoid, tanh) and softmax / log_softmax along a dim. Forward
-// and backward run the reference kernels in src/kernels/activation.cpp and softmax.cpp; each
+// and backward run the kernels in src/kernels/activation.cpp and softmax.cpp (the fast backend
+// splits the pointwise ones over its threads); each
 // backward saves only the tensor its formula needs (the output, or the input for leaky_relu).
 #include "cnnlab/ops/activation.hpp"
 
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/core/backend.hpp"
 #include "cnnlab/core/check.hpp"
 #include "kernels/activation.hpp"
+#include "kernels/fast/parallel.hpp"
 #include "kernels/softmax.hpp"
 
 namespace cnnlab::ops {
 namespace {
+
+// Runs a pointwise kernel f(offset, count) over [0, n): in one call (reference backend) or in
+// chunks over the fast backend's threads. Pointwise kernels treat every element alone, so the
+// split changes no result.
+template <typename F>
+void over_elements(int64_t n, F&& f) {
+  if (backend() == Backend::kFast) {
+    kernels::fast::parallel_for(n, kernels::fast::kPointwiseGrain,
+                                [&](int64_t begin, int64_t end) { f(begin, end - begin); });
+  } else {
+    f(int64_t{0}, n);
+  }
+}
 
 // y = forward(x) elementwise through a kernel `fwd(y, x, n)`.
 template <typename Fwd>
@@ -19,7 +35,9 @@ Tensor pointwise(const Tensor& x, const char* op, Fwd fwd) {
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    fwd(y.data<T>(), x.data<T>(), x.numel(), tag);
+    T* yp = y.data<T>();
+    const T* xp = x.data<T>();
+    over_elements(x.numel(), [&](int64_t at, int64_t n) { fwd(yp + at, xp + at, n, tag); });
   });
   return y;
 }
@@ -28,15 +46,19 @@ Tensor pointwise(const Tensor& x, const char* op, Fwd fwd) {
 // the formula needs (detached, so the node does not keep the graph alive).
 template <typename Bwd>
 void record_pointwise(const char* name, const Tensor& x, Tensor& y, const Tensor& saved, Bwd bwd) {
-  autograd::record(name, {x}, y,
-                   [name, saved = saved.detach(), bwd](const Tensor& dy) -> std::vector<Tensor> {
-                     Tensor dx = Tensor::zeros(dy.shape(), dy.dtype());
-                     dispatch_float(dy.dtype(), name, [&](auto tag) {
-                       using T = decltype(tag);
-                       bwd(dx.data<T>(), dy.data<T>(), saved.data<T>(), dy.numel(), tag);
-                     });
-                     return {dx};
-                   });
+  autograd::record(
+      name, {x}, y, [name, saved = saved.detach(), bwd](const Tensor& dy) -> std::vector<Tensor> {
+        Tensor dx = Tensor::zeros(dy.shape(), dy.dtype());
+        dispatch_float(dy.dtype(), name, [&](auto tag) {
+          using T = decltype(tag);
+          T* dxp = dx.data<T>();
+          const T* dyp = dy.data<T>();
+          const T* sp = saved.data<T>();
+          over_elements(dy.numel(),
+                        [&](int64_t at, int64_t n) { bwd(dxp + at, dyp + at, sp + at, n, tag); });
+        });
+        return {dx};
+      });
 }
 
 // Views x as (outer, n, inner) around `dim`; a rank-0 tensor is one line of one element.

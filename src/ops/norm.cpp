@@ -1,16 +1,20 @@
 // Batch normalization: argument checks, the statistics (batch or running), the running-stat
 // update, and the autograd node "batch_norm" whose backward is the hand-written kernel
-// (docs/derivations/batch_norm_backward.md).
+// (docs/derivations/batch_norm_backward.md); the kernels of the selected backend.
 #include "cnnlab/ops/norm.hpp"
 
 #include <cmath>
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/core/backend.hpp"
 #include "kernels/batch_norm.hpp"
+#include "kernels/fast/batch_norm.hpp"
 
 namespace cnnlab::ops {
 namespace {
+
+bool fast() { return backend() == Backend::kFast; }
 
 // A per-channel vector argument: undefined, or shape [C] of the input's dtype (when `same_dtype`).
 void check_channel_vector(const Tensor& t, const char* name, const Tensor& input, bool same_dtype) {
@@ -73,7 +77,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   if (params.training) {
     dispatch_float(input.dtype(), "batch_norm", [&](auto tag) {
       using T = decltype(tag);
-      kernels::batch_norm_stats<T>(mean.data(), var.data(), input.data<T>(), g);
+      (fast() ? kernels::fast::batch_norm_stats<T>
+              : kernels::batch_norm_stats<T>)(mean.data(), var.data(), input.data<T>(), g);
     });
   } else {
     mean = running_mean.to_vector();
@@ -84,9 +89,11 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   Tensor y = Tensor::empty(input.shape(), input.dtype());
   dispatch_float(input.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::batch_norm_apply<T>(y.data<T>(), input.data<T>(), mean.data(), inv_std.data(),
-                                 weight.defined() ? weight.data<T>() : nullptr,
-                                 bias.defined() ? bias.data<T>() : nullptr, g);
+    (fast() ? kernels::fast::batch_norm_apply<T>
+            : kernels::batch_norm_apply<T>)(y.data<T>(), input.data<T>(), mean.data(),
+                                            inv_std.data(),
+                                            weight.defined() ? weight.data<T>() : nullptr,
+                                            bias.defined() ? bias.data<T>() : nullptr, g);
   });
 
   // In-place running-stat update (not recorded; the buffers are not differentiable).
@@ -102,22 +109,26 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     const bool gx = input.requires_grad();
     const bool gw = weight.defined() && weight.requires_grad();
     const bool gb = bias.defined() && bias.requires_grad();
-    autograd::record("batch_norm", {input, weight, bias}, y,
-                     [x = input.detach(), w = weight.defined() ? weight.detach() : Tensor(),
-                      mean = std::move(mean), inv_std = std::move(inv_std), g,
-                      training = params.training, gx, gw, gb](const Tensor& dy) {
-                       Tensor dx = gx ? Tensor::zeros(x.shape(), dy.dtype()) : Tensor();
-                       Tensor dw = gw ? Tensor::zeros({g.c}, dy.dtype()) : Tensor();
-                       Tensor db = gb ? Tensor::zeros({g.c}, dy.dtype()) : Tensor();
-                       dispatch_float(dy.dtype(), "batch_norm", [&](auto tag) {
-                         using T = decltype(tag);
-                         kernels::batch_norm_backward<T>(
-                             gx ? dx.data<T>() : nullptr, gw ? dw.data<T>() : nullptr,
-                             gb ? db.data<T>() : nullptr, dy.data<T>(), x.data<T>(), mean.data(),
-                             inv_std.data(), w.defined() ? w.data<T>() : nullptr, g, training);
-                       });
-                       return std::vector<Tensor>{dx, dw, db};
-                     });
+    autograd::record(
+        "batch_norm", {input, weight, bias}, y,
+        [x = input.detach(), w = weight.defined() ? weight.detach() : Tensor(),
+         mean = std::move(mean), inv_std = std::move(inv_std), g, training = params.training, gx,
+         gw, gb](const Tensor& dy) {
+          Tensor dx = gx ? Tensor::zeros(x.shape(), dy.dtype()) : Tensor();
+          Tensor dw = gw ? Tensor::zeros({g.c}, dy.dtype()) : Tensor();
+          Tensor db = gb ? Tensor::zeros({g.c}, dy.dtype()) : Tensor();
+          dispatch_float(dy.dtype(), "batch_norm", [&](auto tag) {
+            using T = decltype(tag);
+            (fast() ? kernels::fast::batch_norm_backward<T>
+                    : kernels::batch_norm_backward<T>)(gx ? dx.data<T>() : nullptr,
+                                                       gw ? dw.data<T>() : nullptr,
+                                                       gb ? db.data<T>() : nullptr, dy.data<T>(),
+                                                       x.data<T>(), mean.data(), inv_std.data(),
+                                                       w.defined() ? w.data<T>() : nullptr, g,
+                                                       training);
+          });
+          return std::vector<Tensor>{dx, dw, db};
+        });
   }
   return y;
 }

@@ -1,6 +1,7 @@
 // Pooling ops: max_pool2d, avg_pool2d and adaptive_avg_pool2d. Each checks its arguments with
-// PyTorch's rules (Pool.h: pool2d_shape_check, pooling_output_shape), runs the reference kernel
-// in src/kernels/pool2d.cpp and records a node whose backward calls the matching backward kernel.
+// PyTorch's rules (Pool.h: pool2d_shape_check, pooling_output_shape), runs the pooling kernel
+// of the selected backend (src/kernels/pool2d.cpp or src/kernels/fast/pool2d.cpp) and records a
+// node whose backward calls the matching backward kernel.
 #include "cnnlab/ops/pool.hpp"
 
 #include <cstdint>
@@ -9,11 +10,15 @@
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/core/backend.hpp"
 #include "cnnlab/core/check.hpp"
+#include "kernels/fast/pool2d.hpp"
 #include "kernels/pool2d.hpp"
 
 namespace cnnlab::ops {
 namespace {
+
+bool fast() { return backend() == Backend::kFast; }
 
 void check_rank4(const Tensor& x, const char* op) {
   CNNLAB_CHECK(x.dim() == 4, ShapeError, op, ": expected a 4-D input (N, C, H, W), got shape ",
@@ -76,7 +81,8 @@ Tensor max_pool2d(const Tensor& input, const Pool2dParams& params) {
   std::vector<int32_t> argmax(static_cast<size_t>(y.numel()));  // winner per output cell
   dispatch_float(input.dtype(), "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
-    kernels::max_pool2d_forward<T>(y.data<T>(), argmax.data(), input.data<T>(), g);
+    (fast() ? kernels::fast::max_pool2d_forward<T>
+            : kernels::max_pool2d_forward<T>)(y.data<T>(), argmax.data(), input.data<T>(), g);
   });
 
   if (autograd::needs_grad({input})) {
@@ -86,8 +92,9 @@ Tensor max_pool2d(const Tensor& input, const Pool2dParams& params) {
                        Tensor dx = Tensor::zeros({g.n, g.c, g.h, g.w}, dy.dtype());
                        dispatch_float(dy.dtype(), "max_pool2d", [&](auto tag) {
                          using T = decltype(tag);
-                         kernels::max_pool2d_backward<T>(dx.data<T>(), dy.data<T>(), argmax.data(),
-                                                         g);
+                         (fast() ? kernels::fast::max_pool2d_backward<T>
+                                 : kernels::max_pool2d_backward<T>)(dx.data<T>(), dy.data<T>(),
+                                                                    argmax.data(), g);
                        });
                        return {dx};
                      });
@@ -101,7 +108,8 @@ Tensor avg_pool2d(const Tensor& input, const Pool2dParams& params) {
   Tensor y = Tensor::empty({g.n, g.c, g.oh, g.ow}, input.dtype());
   dispatch_float(input.dtype(), "avg_pool2d", [&](auto tag) {
     using T = decltype(tag);
-    kernels::avg_pool2d_forward<T>(y.data<T>(), input.data<T>(), g, include_pad);
+    (fast() ? kernels::fast::avg_pool2d_forward<T>
+            : kernels::avg_pool2d_forward<T>)(y.data<T>(), input.data<T>(), g, include_pad);
   });
 
   if (autograd::needs_grad({input})) {
@@ -111,7 +119,8 @@ Tensor avg_pool2d(const Tensor& input, const Pool2dParams& params) {
           Tensor dx = Tensor::zeros({g.n, g.c, g.h, g.w}, dy.dtype());
           dispatch_float(dy.dtype(), "avg_pool2d", [&](auto tag) {
             using T = decltype(tag);
-            kernels::avg_pool2d_backward<T>(dx.data<T>(), dy.data<T>(), g, include_pad);
+            (fast() ? kernels::fast::avg_pool2d_backward<T>
+                    : kernels::avg_pool2d_backward<T>)(dx.data<T>(), dy.data<T>(), g, include_pad);
           });
           return {dx};
         });
@@ -135,19 +144,21 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size) {
   Tensor y = Tensor::empty({g.n, g.c, g.oh, g.ow}, input.dtype());
   dispatch_float(input.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
     using T = decltype(tag);
-    kernels::adaptive_avg_pool2d_forward<T>(y.data<T>(), input.data<T>(), g);
+    (fast() ? kernels::fast::adaptive_avg_pool2d_forward<T>
+            : kernels::adaptive_avg_pool2d_forward<T>)(y.data<T>(), input.data<T>(), g);
   });
 
   if (autograd::needs_grad({input})) {
-    autograd::record("adaptive_avg_pool2d", {input}, y,
-                     [g](const Tensor& dy) -> std::vector<Tensor> {
-                       Tensor dx = Tensor::zeros({g.n, g.c, g.h, g.w}, dy.dtype());
-                       dispatch_float(dy.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
-                         using T = decltype(tag);
-                         kernels::adaptive_avg_pool2d_backward<T>(dx.data<T>(), dy.data<T>(), g);
-                       });
-                       return {dx};
-                     });
+    autograd::record(
+        "adaptive_avg_pool2d", {input}, y, [g](const Tensor& dy) -> std::vector<Tensor> {
+          Tensor dx = Tensor::zeros({g.n, g.c, g.h, g.w}, dy.dtype());
+          dispatch_float(dy.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
+            using T = decltype(tag);
+            (fast() ? kernels::fast::adaptive_avg_pool2d_backward<T>
+                    : kernels::adaptive_avg_pool2d_backward<T>)(dx.data<T>(), dy.data<T>(), g);
+          });
+          return {dx};
+        });
   }
   return y;
 }

@@ -3,10 +3,12 @@
 #include "cnnlab/tensor/tensor.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iomanip>
 #include <limits>
 #include <sstream>
+#include <string_view>
 
 #include "cnnlab/autograd/engine.hpp"
 #include "cnnlab/autograd/node.hpp"
@@ -45,21 +47,39 @@ int64_t Shape::checked_numel(const char* op) const {
   return n;
 }
 
-Tensor Tensor::empty(const Shape& shape, Dtype dtype) {
+namespace {
+
+// NOTE: read once. The test suites run with CNNLAB_POISON_EMPTY=1 (tests/CMakeLists.txt) so that
+// an element a kernel forgets to write is NaN and fails the test that reads it; programs skip the
+// fill, which costs a pass over every new tensor.
+bool poison_empty() {
+  static const bool on = [] {
+    const char* env = std::getenv("CNNLAB_POISON_EMPTY");
+    return env != nullptr && env[0] != '\0' && std::string_view(env) != "0";
+  }();
+  return on;
+}
+
+Tensor allocate(const Shape& shape, Dtype dtype) {
   shape.checked_numel("Tensor::empty");
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape.numel() * dtype_size(dtype)));
   impl->shape = shape;
   impl->dtype = dtype;
-  Tensor t(impl);
-#ifdef CNNLAB_POISON_EMPTY
-  // NOTE: poison so that a kernel that forgets to write an element is caught by the tests.
-  if (dtype == Dtype::kInt64) {
-    std::fill_n(t.data<int64_t>(), t.numel(), std::numeric_limits<int64_t>::min());
-  } else {
-    t.fill_(std::numeric_limits<double>::quiet_NaN());
+  return Tensor(impl);
+}
+
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape, Dtype dtype) {
+  Tensor t = allocate(shape, dtype);
+  if (poison_empty()) {
+    if (dtype == Dtype::kInt64) {
+      std::fill_n(t.data<int64_t>(), t.numel(), std::numeric_limits<int64_t>::min());
+    } else {
+      t.fill_(std::numeric_limits<double>::quiet_NaN());
+    }
   }
-#endif
   return t;
 }
 
@@ -67,7 +87,7 @@ Tensor Tensor::zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, 
 Tensor Tensor::ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
 
 Tensor Tensor::full(const Shape& shape, double value, Dtype dtype) {
-  Tensor t = empty(shape, dtype);
+  Tensor t = allocate(shape, dtype);
   t.fill_(value);
   return t;
 }

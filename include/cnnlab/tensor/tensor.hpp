@@ -70,8 +70,9 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // ---- creation -------------------------------------------------------------------------
-  /// Uninitialised memory. Builds with CNNLAB_POISON_EMPTY (the default) fill it with NaN
-  /// (int64: a large sentinel) so that an element a kernel forgets to write shows up in tests.
+  /// Uninitialised memory. With the environment variable CNNLAB_POISON_EMPTY=1 (set for every
+  /// test) it is filled with NaN (int64: a large sentinel) so that an element a kernel forgets to
+  /// write shows up in tests.
   static Tensor empty(const Shape& shape, Dtype dtype = Dtype::kFloat32);
   static Tensor zeros(const Shape& shape, Dtype dtype = Dtype::kFloat32);
   static Tensor ones(const Shape& shape, Dtype dtype = Dtype::kFloat32);

@@ -1,0 +1,22 @@
+// Fast batch normalization: the contracts of kernels/batch_norm.hpp (same geometry, same double
+// statistics), with the channels split over the OpenMP threads and the per-channel sums
+// vectorized (omp simd reductions; the sums are still accumulated in double). The normalization
+// itself runs in T with a folded scale and shift, so float results differ from the reference's
+// (which rounds once from double) by about one ulp.
+#pragma once
+
+#include "kernels/batch_norm.hpp"
+
+namespace cnnlab::kernels::fast {
+
+template <typename T>
+void batch_norm_stats(double* mean, double* var, const T* x, const BatchNormGeometry& g);
+template <typename T>
+void batch_norm_apply(T* y, const T* x, const double* mean, const double* inv_std, const T* weight,
+                      const T* bias, const BatchNormGeometry& g);
+template <typename T>
+void batch_norm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const double* mean,
+                         const double* inv_std, const T* weight, const BatchNormGeometry& g,
+                         bool training);
+
+}  // namespace cnnlab::kernels::fast
