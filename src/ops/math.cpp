@@ -1,12 +1,15 @@
 // Elementwise ops with broadcasting: forward through the reference kernels, backward composed of
-// other ops (sum_to undoes the broadcast).
+// other ops (sum_to undoes the broadcast). On the fast backend, operands of equal shape (the
+// residual add, gradient arithmetic) skip the broadcast indexing and split over the threads.
 #include "cnnlab/ops/math.hpp"
 
 #include <cmath>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/core/backend.hpp"
 #include "cnnlab/ops/reduce.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/fast/parallel.hpp"
 
 namespace cnnlab::ops {
 namespace {
@@ -33,10 +36,21 @@ Tensor binary_forward(const Tensor& a, const Tensor& b, const char* op, F f) {
       out_shape.dims(),
       {broadcast_strides(a.shape(), out_shape), broadcast_strides(b.shape(), out_shape)}};
   Tensor y = Tensor::empty(out_shape, a.dtype());
+  const bool same_shape = a.shape() == b.shape();
   dispatch_float(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    kernels::binary_forward<T>(y.data<T>(), a.data<T>(), b.data<T>(), g,
-                               [&](T u, T v) { return static_cast<T>(f(u, v)); });
+    T* yp = y.data<T>();
+    const T* ap = a.data<T>();
+    const T* bp = b.data<T>();
+    if (same_shape && backend() == Backend::kFast) {
+      kernels::fast::parallel_for(y.numel(), kernels::fast::kPointwiseGrain,
+                                  [&](int64_t begin, int64_t end) {
+                                    for (int64_t i = begin; i < end; ++i)
+                                      yp[i] = static_cast<T>(f(ap[i], bp[i]));
+                                  });
+    } else {
+      kernels::binary_forward<T>(yp, ap, bp, g, [&](T u, T v) { return static_cast<T>(f(u, v)); });
+    }
   });
   return y;
 }
