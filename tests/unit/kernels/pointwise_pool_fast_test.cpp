@@ -129,6 +129,27 @@ TEST(FastPoolKernels, MaxPoolPropagatesNaNAndInfinityAsTheReference) {
       x, [&](const Tensor& t) { return ops::max_pool2d(t, p); }, "NaN and -inf input");
 }
 
+// The 2x2 stride-2 fast path (LeNet, VGG): ties, NaNs, -inf, odd sizes (a last row and column
+// that no window covers), and a tensor split over the threads.
+TEST(FastPoolKernels, MaxPool2x2Stride2PathMatchesReference) {
+  Rng rng(8);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Shape& shape : {Shape{1, 1, 4, 4}, Shape{2, 3, 7, 9}, Shape{8, 16, 28, 28}}) {
+    std::vector<double> v(static_cast<size_t>(shape.numel()));
+    for (double& e : v) {
+      const uint64_t pick = rng.below(20);
+      e = pick == 0 ? nan : pick == 1 ? -inf : std::round(rng.uniform(-2.0, 2.0));
+    }
+    const Tensor x = Tensor::from_vector(v, shape).to(Dtype::kFloat32);
+    ops::Pool2dParams p;  // kernel 2, stride = kernel, no padding
+    std::ostringstream what;
+    what << "input " << shape;
+    expect_backends_agree(
+        x, [&](const Tensor& t) { return ops::max_pool2d(t, p); }, what.str());
+  }
+}
+
 TEST(FastPoolKernels, AvgPoolMatchesReferenceOnRandomGeometries) {
   Rng rng(77);
   for (int trial = 0; trial < 60; ++trial) {
