@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"summary", "per-layer output shapes, parameters and FLOPs of a model",
      &cnnlab::cli::run_summary},
     {"report", "rebuild a run's report.html", &cnnlab::cli::run_report},
+    {"bench", "per-layer forward/backward times of a model on random data",
+     &cnnlab::cli::run_bench},
 };
 
 void usage(std::FILE* out) {

@@ -22,7 +22,7 @@ packages=(
 for option in "$@"; do
   case "$option" in
     --with-browser) packages+=(chromium) ;;
-    --with-bench) packages+=(python3-torch python3-numpy time) ;;
+    --with-bench) packages+=(python3-torch python3-torchvision python3-numpy time) ;;
     *) echo "setup: unknown option $option (known: --with-browser, --with-bench)" >&2; exit 2 ;;
   esac
 done

@@ -8,6 +8,7 @@
 #include "cnnlab/autograd/grad_mode.hpp"
 #include "cnnlab/autograd/hooks.hpp"
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/profiler.hpp"
 
 namespace cnnlab::autograd {
 namespace {
@@ -93,11 +94,14 @@ void backward(const Tensor& root, const Tensor& grad_output, const BackwardOptio
     return;
   }
 
+  // NOTE: looked up once; when profiling is off the per-node cost is one null check.
+  Profiler* profiler = detail::profiling_maybe_on() ? detail::current_profiler() : nullptr;
   const std::vector<Node*> order = topological_order(root.grad_fn().get());
   std::unordered_map<Node*, Tensor> grads{{root.grad_fn().get(), grad_output}};
   for (Node* node : order) {
     auto it = grads.find(node);
     if (it == grads.end()) continue;  // no gradient reached this node
+    const int64_t start_ns = profiler != nullptr ? detail::now_ns() : 0;
     CNNLAB_CHECK(!node->released(), StateError, "backward: the graph through '", node->name(),
                  "' was already freed by an earlier backward; pass "
                  "BackwardOptions{.retain_graph = true} to the first backward to run it twice");
@@ -121,6 +125,8 @@ void backward(const Tensor& root, const Tensor& grad_output, const BackwardOptio
         add_to_leaf(*edge.leaf, dx[i]);
       }
     }
+    if (profiler != nullptr)
+      profiler->add_backward(node->profile_scope(), detail::now_ns() - start_ns);
   }
   if (!options.retain_graph) {
     for (Node* node : order) node->release();

@@ -2,6 +2,7 @@
 #include "cnnlab/autograd/node.hpp"
 
 #include "cnnlab/autograd/grad_mode.hpp"
+#include "cnnlab/autograd/profiler.hpp"
 
 namespace cnnlab::autograd {
 
@@ -34,6 +35,9 @@ void record(const std::string& name, const std::vector<Tensor>& inputs, Tensor& 
   }
   TensorImpl& out = *output.impl_ptr();
   out.grad_fn = std::make_shared<Node>(name, std::move(next), std::move(backward));
+  if (detail::profiling_maybe_on()) [[unlikely]] {
+    out.grad_fn->set_profile_scope(detail::current_scope());
+  }
   out.requires_grad = true;
 }
 

@@ -3,6 +3,8 @@
 
 #include "cnnlab/models/lenet.hpp"
 #include "cnnlab/models/mlp.hpp"
+#include "cnnlab/models/resnet.hpp"
+#include "cnnlab/models/vgg.hpp"
 
 namespace cnnlab::models {
 namespace {
@@ -36,6 +38,45 @@ std::shared_ptr<nn::Module> make_softmax(const ModelConfig& c, Rng& rng) {
       rng);
 }
 
+// NOTE: inputs below 64x64 (1x28x28, 3x32x32) select each family's small-input variant
+// (docs/models.md): the ImageNet stems and classifiers would shrink them to nothing.
+constexpr int64_t kSmallInputSize = 64;
+
+bool is_small_input(const ModelConfig& c) {
+  return c.input_shape[1] < kSmallInputSize || c.input_shape[2] < kSmallInputSize;
+}
+
+template <int64_t Depth>
+std::shared_ptr<nn::Module> make_resnet(const ModelConfig& c, Rng& rng) {
+  ResNetOptions o = resnet_options(Depth);
+  o.in_channels = c.input_shape[0];
+  o.num_classes = c.num_classes;
+  o.small_input = is_small_input(c);
+  return std::make_shared<ResNet>(o, rng);
+}
+
+template <int64_t Depth>
+std::shared_ptr<nn::Module> make_cifar_resnet(const ModelConfig& c, Rng& rng) {
+  return std::make_shared<CifarResNet>(
+      CifarResNetOptions{
+          .depth = Depth, .in_channels = c.input_shape[0], .num_classes = c.num_classes},
+      rng);
+}
+
+template <int64_t Depth, bool BatchNorm>
+std::shared_ptr<nn::Module> make_vgg(const ModelConfig& c, Rng& rng) {
+  VggOptions o = vgg_options(Depth, BatchNorm);
+  o.in_channels = c.input_shape[0];
+  o.num_classes = c.num_classes;
+  o.small_input = is_small_input(c);
+  o.input_size = {c.input_shape[1], c.input_shape[2]};
+  if (!o.small_input) {
+    CNNLAB_CHECK(c.input_shape[1] >= 32 && c.input_shape[2] >= 32, ValueError, "vgg",
+                 ": expected input at least 32x32, got ", c.input_shape);
+  }
+  return std::make_shared<Vgg>(o, rng);
+}
+
 }  // namespace
 
 const std::vector<ModelInfo>& model_table() {
@@ -46,6 +87,33 @@ const std::vector<ModelInfo>& model_table() {
       {"mlp", "multi-layer perceptron, ReLU, hidden widths from --hidden (default 256,128)",
        &make_mlp},
       {"softmax", "softmax regression: one linear layer on the flattened image", &make_softmax},
+      {"resnet18", "ResNet-18 (torchvision); below 64x64: 3x3 stem, no max pool", &make_resnet<18>},
+      {"resnet34", "ResNet-34 (torchvision); below 64x64: 3x3 stem, no max pool", &make_resnet<34>},
+      {"resnet50", "ResNet-50 (torchvision); below 64x64: 3x3 stem, no max pool", &make_resnet<50>},
+      {"resnet101", "ResNet-101 (torchvision); below 64x64: 3x3 stem, no max pool",
+       &make_resnet<101>},
+      {"resnet152", "ResNet-152 (torchvision); below 64x64: 3x3 stem, no max pool",
+       &make_resnet<152>},
+      {"resnet20", "CIFAR ResNet-20 (He et al. 2016), option A shortcuts, 0.27M parameters",
+       &make_cifar_resnet<20>},
+      {"resnet32", "CIFAR ResNet-32 (He et al. 2016), option A shortcuts", &make_cifar_resnet<32>},
+      {"resnet44", "CIFAR ResNet-44 (He et al. 2016), option A shortcuts", &make_cifar_resnet<44>},
+      {"resnet56", "CIFAR ResNet-56 (He et al. 2016), option A shortcuts", &make_cifar_resnet<56>},
+      {"resnet110", "CIFAR ResNet-110 (He et al. 2016), option A shortcuts",
+       &make_cifar_resnet<110>},
+      {"vgg11", "VGG-11 (torchvision); below 64x64: 1x1 pooling, 512-wide classifier",
+       &make_vgg<11, false>},
+      {"vgg11_bn", "VGG-11 with BatchNorm (torchvision); small-input variant below 64x64",
+       &make_vgg<11, true>},
+      {"vgg13", "VGG-13 (torchvision); small-input variant below 64x64", &make_vgg<13, false>},
+      {"vgg13_bn", "VGG-13 with BatchNorm (torchvision); small-input variant below 64x64",
+       &make_vgg<13, true>},
+      {"vgg16", "VGG-16 (torchvision); small-input variant below 64x64", &make_vgg<16, false>},
+      {"vgg16_bn", "VGG-16 with BatchNorm (torchvision); small-input variant below 64x64",
+       &make_vgg<16, true>},
+      {"vgg19", "VGG-19 (torchvision); small-input variant below 64x64", &make_vgg<19, false>},
+      {"vgg19_bn", "VGG-19 with BatchNorm (torchvision); small-input variant below 64x64",
+       &make_vgg<19, true>},
   };
   return table;
 }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cnnlab/autograd/grad_mode.hpp"
+#include "cnnlab/autograd/profiler.hpp"
 #include "cnnlab/ops/shape_ops.hpp"
 
 namespace cnnlab::nn {
@@ -31,11 +32,13 @@ std::string join_keys(const std::vector<std::string>& keys) {
 }  // namespace
 
 Tensor Module::operator()(const Tensor& input) {
+  autograd::ModuleScope profile(*this);  // times the call while a Profiler is on; else a branch
   Tensor output = forward(input);
   for (auto& [id, hook] : forward_hooks_) {
     Tensor replaced = hook(*this, input, output);
     if (replaced.defined()) output = replaced;
   }
+  profile.set_output(output);
   return output;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the cnnlab command line on real Fashion-MNIST (small subsets, fast models):
-# train, resume equivalence, eval, predict, summary, report, and every bad-input path of issue 3
-# (exit status, a one-line message naming the file or argument, earlier files left intact).
+# train, resume equivalence, eval, predict, summary, report, bench, and every bad-input path of
+# issue 3 (exit status, a one-line message naming the file or argument, earlier files left intact).
 #   usage: cli_test.sh PATH/TO/cnnlab
 set -u
 CNNLAB=$(realpath "$1")
@@ -139,6 +139,22 @@ if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=$(( $(du -sk tofill | cut -f1)
 else
   echo "skipped the full-disk case (needs root and tmpfs mounts)"
 fi
+
+# bench: a per-layer table of a training step (and --json); bad flags are usage errors
+"$CNNLAB" bench --model lenet5 --batch 4 --iters 2 --warmup 1 --train --threads 1 --json bench.json > bench.log 2>&1 ||
+  fail "bench failed: $(cat bench.log)"
+for row in "features.0 *Conv2d *4x6x28x28" "features.2 *MaxPool2d" "classifier.4 *Linear *4x10" \
+           "optimizer *SGD step" "step *sum of the medians" "Conv2d *2 "; do
+  grep -q "^$row" bench.log || fail "bench lacks the row '$row': $(cat bench.log)"
+done
+grep -q '"path": "features.3"' bench.json || fail "bench.json lacks features.3: $(cat bench.json)"
+"$CNNLAB" bench --model lenet5 --batch 2 --iters 1 --warmup 0 > bench_eval.log 2>&1 ||
+  fail "bench (eval) failed: $(cat bench_eval.log)"
+grep -q "inference (eval mode, no graph)" bench_eval.log || fail "bench eval: $(cat bench_eval.log)"
+expect 2 "unknown model 'nope'" -- "$CNNLAB" bench --model nope --batch 4
+expect 2 "--batch: expected >= 1, got 0" -- "$CNNLAB" bench --model lenet5 --batch 0
+expect 2 "--input: expected C x H x W" -- "$CNNLAB" bench --model lenet5 --input 1x28
+expect 2 "--input: lenet5: expected input (C, 28, 28)" -- "$CNNLAB" bench --model lenet5 --input 1x32x32
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"

@@ -13,6 +13,7 @@
 //   gradients; closures never accumulate themselves. Closures run with grad mode off.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -53,11 +54,17 @@ class Node {
   /// Hooks registered on the node's output tensor (Tensor::register_hook on a non-leaf).
   std::vector<TensorHook>& output_hooks() { return output_hooks_; }
 
+  /// The profiler scope (module) the node was recorded in, or -1 when no Profiler was enabled;
+  /// the engine credits the node's backward time to it (cnnlab/autograd/profiler.hpp).
+  int32_t profile_scope() const { return profile_scope_; }
+  void set_profile_scope(int32_t scope) { profile_scope_ = scope; }
+
  private:
   std::string name_;
   std::vector<Edge> next_;
   BackwardFn backward_;
   std::vector<TensorHook> output_hooks_;
+  int32_t profile_scope_ = -1;
 };
 
 /// True when grad mode is on and at least one input requires grad: only then do ops record.

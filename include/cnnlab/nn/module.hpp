@@ -6,7 +6,9 @@
 //                              (in practice the ops record it in the autograd graph).
 //   operator()(x)    runs forward(x), then the forward hooks in registration order; a hook may
 //                    replace the output. Containers call children through operator(), so hooks
-//                    on any layer fire inside a model.
+//                    on any layer fire inside a model. While an autograd::ProfileGuard is
+//                    alive on the thread, operator() also times the call and opens the module's
+//                    profiler scope (cnnlab/autograd/profiler.hpp); otherwise that costs a branch.
 //   train()/eval()   set the mode of this module and all descendants; only Dropout and
 //                    BatchNorm behave differently.
 //   named_parameters()/named_buffers() return PyTorch's dotted names ("features.0.weight",

@@ -718,7 +718,8 @@ def main():
     warnings.filterwarnings("ignore", message="reduction: 'mean' divides")
     FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
     for old in FIXTURE_DIR.glob("*" + SUFFIX):
-        if not old.name.startswith("optim_"):  # those belong to make_optim_fixtures.py
+        # optim_* belong to make_optim_fixtures.py, model_* to make_model_fixtures.py
+        if not old.name.startswith(("optim_", "model_")):
             old.unlink()
     conv_fixtures()
     pool_fixtures()

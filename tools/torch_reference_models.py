@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""PyTorch twins of cnnlab's model zoo where torchvision has no exact equivalent.
+
+Importable by the parity fixture generators (tests/parity/gen/) and by the benchmark:
+
+    sys.path.insert(0, "tools"); import torch_reference_models as zoo
+    model = zoo.make_model("resnet20", input_shape=(3, 32, 32), num_classes=10)
+
+make_model() mirrors cnnlab's registry (src/models/registry.cpp): the same names, the same
+small-input rule (an input below 64x64 selects the small-input variant), and the same parameter
+names and shapes, so a state_dict moves between the two unchanged. Needs torch and torchvision
+(Debian: python3-torch, python3-torchvision). Choices are explained in docs/models.md.
+"""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# NOTE: torchvision is imported inside the functions that use it, so that the CIFAR ResNets (and a
+# benchmark that measures memory) need only torch.
+
+SMALL_INPUT_SIZE = 64  # inputs with H or W below this get the small-input variant
+
+# ---- CIFAR ResNets (He et al. 2016, section 4.2) ------------------------------------------------
+
+
+class CifarBasicBlock(nn.Module):
+    """Two 3x3 convs; option A shortcut: x[:, :, ::2, ::2] with zero channels on both sides."""
+
+    def __init__(self, in_planes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.stride = stride
+        self.pad = (planes - in_planes) // 2
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        shortcut = x
+        if self.stride != 1:
+            shortcut = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
+        return self.relu(out + shortcut)
+
+
+class CifarResNet(nn.Module):
+    """resnet20/32/44/56/110: conv1 16 ch, three stages of n blocks (16/32/64 ch), avgpool, fc."""
+
+    def __init__(self, depth=20, in_channels=3, num_classes=10):
+        super().__init__()
+        if depth < 8 or (depth - 2) % 6 != 0:
+            raise ValueError("CifarResNet: depth must be 6n + 2, got %d" % depth)
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU(inplace=True)
+        self.in_planes = 16
+        self.layer1 = self._stage(16, n, 1)
+        self.layer2 = self._stage(32, n, 2)
+        self.layer3 = self._stage(64, n, 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, num_classes)
+        _init_like_torchvision_resnet(self)
+
+    def _stage(self, planes, n, stride):
+        blocks = []
+        for i in range(n):
+            blocks.append(CifarBasicBlock(self.in_planes, planes, stride if i == 0 else 1))
+            self.in_planes = planes
+        return nn.Sequential(*blocks)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def _init_like_torchvision_resnet(model):
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.constant_(m.weight, 1)
+            nn.init.constant_(m.bias, 0)
+
+
+# ---- torchvision ResNets with cnnlab's stems ---------------------------------------------------
+
+
+def resnet(depth, in_channels=3, num_classes=1000, small_input=False):
+    """torchvision's resnet<depth>; small_input: conv1 3x3 stride 1 pad 1, maxpool Identity."""
+    import torchvision
+
+    model = getattr(torchvision.models, "resnet%d" % depth)(weights=None, num_classes=num_classes)
+    if small_input or in_channels != 3:
+        k, s, p = (3, 1, 1) if small_input else (7, 2, 3)
+        model.conv1 = nn.Conv2d(in_channels, 64, k, stride=s, padding=p, bias=False)
+        nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
+    if small_input:
+        model.maxpool = nn.Identity()
+    return model
+
+
+# ---- VGG ----------------------------------------------------------------------------------------
+
+VGG_CONFIGS = {
+    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+         512, 512, 512, 512, "M"],
+}
+
+
+def vgg_features(depth, batch_norm, in_channels=3, small_input=False, input_size=(224, 224)):
+    """torchvision's make_layers with in_channels; in the small variant a max pool that would
+    take the map below 1x1 is an Identity, so later indices stay torchvision's."""
+    layers, c = [], in_channels
+    h, w = input_size
+    for v in VGG_CONFIGS[depth]:
+        if v == "M":
+            if small_input and (h < 2 or w < 2):
+                layers.append(nn.Identity())
+            else:
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+                h, w = h // 2, w // 2
+            continue
+        layers.append(nn.Conv2d(c, v, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(v))
+        layers.append(nn.ReLU(inplace=True))
+        c = v
+    return nn.Sequential(*layers)
+
+
+def vgg(depth, batch_norm=False, in_channels=3, num_classes=1000, small_input=False,
+        input_size=(224, 224), dropout=0.5):
+    """torchvision.models.VGG; small_input: AdaptiveAvgPool2d(1) and a 512-512-512-classes
+    classifier at torchvision's indices 0/3/6."""
+    import torchvision
+
+    features = vgg_features(depth, batch_norm, in_channels, small_input, input_size)
+    model = torchvision.models.VGG(features, num_classes=num_classes, init_weights=True,
+                                   dropout=dropout)
+    if small_input:
+        model.avgpool = nn.AdaptiveAvgPool2d(1)
+        model.classifier = nn.Sequential(
+            nn.Linear(512, 512), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(512, 512), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(512, num_classes))
+        for m in model.classifier:
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
+    return model
+
+
+# ---- the registry -------------------------------------------------------------------------------
+
+
+def is_small_input(input_shape):
+    return input_shape[1] < SMALL_INPUT_SIZE or input_shape[2] < SMALL_INPUT_SIZE
+
+
+def make_model(name, input_shape=(3, 224, 224), num_classes=1000):
+    """The PyTorch model that cnnlab's make_model(name, {input_shape, num_classes}) builds."""
+    c, h, w = input_shape
+    small = is_small_input(input_shape)
+    if name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):
+        return resnet(int(name[6:]), c, num_classes, small)
+    if name in ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110"):
+        return CifarResNet(int(name[6:]), c, num_classes)
+    if name.startswith("vgg"):
+        bn = name.endswith("_bn")
+        depth = int(name[3:].replace("_bn", ""))
+        if depth in VGG_CONFIGS:
+            return vgg(depth, bn, c, num_classes, small, (h, w))
+    raise ValueError("unknown model %r" % name)
+
+
+if __name__ == "__main__":
+    for n, shape, k in [("resnet18", (3, 224, 224), 1000), ("resnet20", (3, 32, 32), 10),
+                        ("resnet110", (3, 32, 32), 10), ("vgg11_bn", (3, 32, 32), 10),
+                        ("vgg11_bn", (1, 28, 28), 10), ("resnet18", (1, 28, 28), 10)]:
+        m = make_model(n, shape, k)
+        y = m.eval()(torch.zeros(2, *shape))
+        print("%-10s %-14s %10d parameters -> %s" % (
+            n, "x".join(map(str, shape)), sum(p.numel() for p in m.parameters()),
+            tuple(y.shape)))
