@@ -1,34 +1,88 @@
 #!/usr/bin/env bash
-# The benchmark driver of issue 4 (parts a and b so far): LeNet-5 on Fashion-MNIST, cnnlab
-# (bench/lenet_cnnlab.cpp) against PyTorch (bench/lenet_torch.py, Debian's torch) on this
-# machine, same thread count, alternating the two, RUNS runs of each; every run is its own
-# process under /usr/bin/time -v (peak RSS). Writes bench/RESULTS.md.
-#   bench/run_bench.sh            (environment: see the defaults below)
+# The benchmark driver of issue 4: cnnlab against PyTorch (Debian's torch) on this machine, same
+# thread count, alternating the two sides, RUNS runs of each, every run its own process under
+# /usr/bin/time -v (peak RSS). Parts: (a)/(b) LeNet-5 on Fashion-MNIST (bench/lenet_cnnlab.cpp,
+# bench/lenet_torch.py); (c) ResNet-20, (d) VGG-11-BN, (e) one conv layer against the FMA peak
+# (bench/models_cnnlab.cpp, bench/models_torch.py, bench/peak_probe.cpp); 1- vs N-thread scaling.
+# Writes bench/RESULTS.md.   bench/run_bench.sh   (environment: see the defaults below)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-BIN="${LENET_CNNLAB:-build/release/lenet_cnnlab}"  # the cnnlab program (CMake target lenet_cnnlab)
-PY="${TORCH_PYTHON:-/usr/bin/python3}"             # a Python that has torch
+BIN="${LENET_CNNLAB:-build/release/lenet_cnnlab}"     # CMake target lenet_cnnlab, parts (a), (b)
+MODELS_BIN="${MODELS_CNNLAB:-build/release/models_cnnlab}"  # target models_cnnlab, (c)-(e)
+PEAK_BIN="${PEAK_PROBE:-build/release/peak_probe}"    # target peak_probe, (e)
+CLI="${CNNLAB_CLI:-build/release/cnnlab}"             # for the per-layer profile, if it has `bench`
+PY="${TORCH_PYTHON:-/usr/bin/python3}"                # a Python that has torch
 DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
+PARTS="${PARTS:-a b c d e scaling}"  # which parts to run (a subset for a quick look)
 THREADS="${THREADS:-2}"
 RUNS="${RUNS:-3}"
 LATENCY_ITERS="${LATENCY_ITERS:-2000}"   # batch-1 forward passes per run (median taken)
 THROUGHPUT_ITERS="${THROUGHPUT_ITERS:-50}"  # batch-256 forward passes per run (median taken)
 TRAIN_BATCHES="${TRAIN_BATCHES:-64 256}"
+# NOTE: with these counts the whole script takes about 8 minutes on the 2-core machine of issue 4
+# when cnnlab's steps take about as long as PyTorch's; lower them if cnnlab is much slower.
+MODEL_STEPS="${MODEL_STEPS:-20}"      # timed training steps / eval passes per run, (c) and (d)
+MODEL_WARMUP="${MODEL_WARMUP:-3}"     # untimed ones before them
+SCALING_STEPS="${SCALING_STEPS:-10}"  # timed ResNet-20 steps per 1-thread run
+CONV_STEPS="${CONV_STEPS:-20}"       # timed conv-layer calls per run, (e)
+CONV_WARMUP="${CONV_WARMUP:-3}"
+TORCH_FORMAT="${TORCH_FORMAT:-auto}"  # PyTorch's memory format: channels_last, contiguous, or
+                                      # auto = the faster in a short pre-run, per measurement
 MAX_LOAD="${MAX_LOAD:-0.5}"    # wait for the 1-minute load average to fall below this ...
 MAX_WAIT="${MAX_WAIT:-600}"    # ... for at most this many seconds, then measure and note it
 OUT="${OUT:-bench/RESULTS.md}"
 
 die() { echo "run_bench.sh: $*" >&2; exit 1; }
-[[ -x "$BIN" ]] || die "no cnnlab benchmark program at $BIN (build it: make bench, or set LENET_CNNLAB)"
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+if has_part a || has_part b; then
+  [[ -x "$BIN" ]] || die "no cnnlab benchmark program at $BIN (build it: make bench, or set LENET_CNNLAB)"
+  ls "$DATA"/train-images-idx3-ubyte* >/dev/null 2>&1 ||
+    die "no Fashion-MNIST in $DATA (apt-get install dataset-fashion-mnist)"
+fi
+if has_part c || has_part d || has_part e || has_part scaling; then
+  [[ -x "$MODELS_BIN" ]] || die "no $MODELS_BIN (build it: make bench, or set MODELS_CNNLAB)"
+fi
+if has_part e; then
+  [[ -x "$PEAK_BIN" ]] || die "no $PEAK_BIN (build it: make bench, or set PEAK_PROBE)"
+fi
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install time)"
 "$PY" -c 'import torch, numpy' 2>/dev/null ||
   die "$PY cannot import torch and numpy (apt-get install python3-torch python3-numpy)"
-ls "$DATA"/train-images-idx3-ubyte* >/dev/null 2>&1 ||
-  die "no Fashion-MNIST in $DATA (apt-get install dataset-fashion-mnist)"
 
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+RAW="$TMP/runs.tsv"
+FORMATS="$TMP/formats.tsv"
+PARAMS="$TMP/params.tsv"
+PROFILES="$TMP/profiles.md"
+printf 'measure\tside\trun\tthreads\tseconds\trss_kb\tload1\tparams\tgflops\textra\n' >"$RAW"
+printf 'measure\tchosen\tchannels_last\tcontiguous\n' >"$FORMATS"
+printf 'model\tcnnlab\ttorch\n' >"$PARAMS"
+: >"$PROFILES"
+
+# result_key KEY: the value of KEY=... in the RESULT line held in $result (empty if absent).
+result_key() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$result"; }
+
+# ---- 1. the parameter counts must agree before anything is timed ------------------------------
+models=()
+if has_part c || has_part scaling; then models+=(resnet20); fi
+if has_part d; then models+=(vgg11_bn); fi
+for m in "${models[@]}"; do
+  result="$("$MODELS_BIN" params "$m" --threads 1 | grep '^RESULT ')" || die "cnnlab: no model $m"
+  pc="$(result_key params)"
+  result="$(OPENBLAS_NUM_THREADS=1 "$PY" bench/models_torch.py params "$m" --threads 1 |
+    grep '^RESULT ')" || die "models_torch.py: no model $m"
+  pt="$(result_key params)"
+  printf '%s\t%s\t%s\n' "$m" "$pc" "$pt" >>"$PARAMS"
+  [[ "$pc" == "$pt" ]] ||
+    die "$m has $pc parameters in cnnlab but $pt in PyTorch: the two sides are not the same network"
+  echo "run_bench.sh: $m: $pc parameters on both sides" >&2
+done
+
+# ---- 2. wait for a quiet machine --------------------------------------------------------------
 load1() { cut -d' ' -f1 /proc/loadavg; }
 waited=0
 while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l >= m) }'; do
@@ -41,59 +95,151 @@ while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l >= m) }'; do
   waited=$((waited + 15))
 done
 START_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+START_SECONDS=$SECONDS
 
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-RAW="$TMP/runs.tsv"
-printf 'measure\tside\trun\tseconds\trss_kb\tload1\textra\n' >"$RAW"
-
-# run_one MEASURE SIDE RUN ARGS...: one process, its RESULT line and peak RSS appended to RAW.
-run_one() {
-  local measure="$1" side="$2" run="$3"
-  shift 3
-  local cmd
-  if [[ "$side" == cnnlab ]]; then cmd=("$BIN"); else cmd=("$PY" bench/lenet_torch.py); fi
-  local l
-  l="$(load1)"
-  env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$THREADS" CNNLAB_BACKEND="${CNNLAB_BACKEND:-fast}" \
-    /usr/bin/time -v -o "$TMP/time.txt" "${cmd[@]}" "$@" --threads "$THREADS" --data "$DATA" \
-    >"$TMP/out.txt" 2>"$TMP/err.txt" || {
-    cat "$TMP/err.txt" >&2
-    die "$side $measure run $run failed"
-  }
-  local result seconds rss extra
-  result="$(grep '^RESULT ' "$TMP/out.txt")" || die "$side $measure: no RESULT line"
-  seconds="$(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' <<<"$result")"
-  extra="$(sed -n 's/.*\(mean_loss=[^ ]*\).*/\1/p' <<<"$result")"
-  rss="$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$TMP/time.txt")"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$measure" "$side" "$run" "$seconds" "$rss" "$l" "$extra" \
-    >>"$RAW"
-  echo "  $measure $side run $run: ${seconds}s, peak RSS ${rss} KB, load $l $extra" >&2
+# ---- 3. PyTorch's memory format per measurement -----------------------------------------------
+declare -A FORMAT
+# choose_format MEASURE ARGS...: with TORCH_FORMAT=auto, one short PyTorch run in each format
+# (2 warm-up + 3 timed steps); the faster is PyTorch's configuration for MEASURE.
+choose_format() {
+  local measure="$1"
+  shift
+  if [[ "$TORCH_FORMAT" != auto ]]; then
+    FORMAT[$measure]="$TORCH_FORMAT"
+    printf '%s\t%s\t\t\n' "$measure" "$TORCH_FORMAT" >>"$FORMATS"
+    return
+  fi
+  local f s_cl s_ct
+  for f in channels_last contiguous; do
+    result="$(env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$THREADS" "$PY" bench/models_torch.py \
+      "$@" --threads "$THREADS" --steps 3 --warmup 2 --memory-format "$f" | grep '^RESULT ')" ||
+      die "models_torch.py $* --memory-format $f failed"
+    if [[ $f == channels_last ]]; then s_cl="$(result_key seconds)"; else s_ct="$(result_key seconds)"; fi
+  done
+  f="$(awk -v a="$s_cl" -v b="$s_ct" 'BEGIN { print (a <= b ? "channels_last" : "contiguous") }')"
+  FORMAT[$measure]="$f"
+  printf '%s\t%s\t%s\t%s\n' "$measure" "$f" "$s_cl" "$s_ct" >>"$FORMATS"
+  echo "run_bench.sh: PyTorch $measure: channels_last ${s_cl}s, contiguous ${s_ct}s -> $f" >&2
 }
 
-# measure NAME ARGS...: RUNS runs of each side, alternating, the first side swapped every run so
-# that a drift in the machine's speed does not favour one side.
+# ---- 4. one run, and RUNS runs of each side ----------------------------------------------------
+# run_one MEASURE SIDE RUN THREADS PROG ARGS...: one process (PROG lenet, models or peak), its
+# RESULT line and peak RSS appended to RAW.
+run_one() {
+  local measure="$1" side="$2" run="$3" threads="$4" prog="$5"
+  shift 5
+  local cmd
+  case "$side/$prog" in
+    cnnlab/lenet) cmd=("$BIN" "$@" --threads "$threads" --data "$DATA") ;;
+    torch/lenet) cmd=("$PY" bench/lenet_torch.py "$@" --threads "$threads" --data "$DATA") ;;
+    cnnlab/models) cmd=("$MODELS_BIN" "$@" --threads "$threads") ;;
+    torch/models)
+      cmd=("$PY" bench/models_torch.py "$@" --threads "$threads"
+        --memory-format "${FORMAT[${measure%_t1}]:-contiguous}") ;;
+    probe/peak) cmd=("$PEAK_BIN" "$@" --threads "$threads") ;;
+    *) die "run_one: unknown side/program $side/$prog" ;;
+  esac
+  local l
+  l="$(load1)"
+  env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$threads" CNNLAB_BACKEND="${CNNLAB_BACKEND:-fast}" \
+    /usr/bin/time -v -o "$TMP/time.txt" "${cmd[@]}" >"$TMP/out.txt" 2>"$TMP/err.txt" || {
+    cat "$TMP/err.txt" >&2
+    die "$side $measure run $run failed: ${cmd[*]}"
+  }
+  local seconds rss params gflops extra k v
+  result="$(grep '^RESULT ' "$TMP/out.txt")" || die "$side $measure: no RESULT line"
+  seconds="$(result_key seconds)"
+  params="$(result_key params)"
+  gflops="$(result_key gflops)"
+  extra=""
+  for k in mean_loss loss_last format isa; do
+    v="$(result_key "$k")"
+    [[ -z "$v" ]] || extra+="${extra:+ }$k=$v"
+  done
+  rss="$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$TMP/time.txt")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$measure" "$side" "$run" "$threads" \
+    "${seconds:-0}" "$rss" "$l" "$params" "$gflops" "$extra" >>"$RAW"
+  echo "  $measure $side run $run ($threads threads): ${seconds:-?}s${gflops:+ ${gflops} GFLOP/s}," \
+    "peak RSS ${rss} KB, load $l $extra" >&2
+}
+
+# measure NAME THREADS PROG ARGS...: RUNS runs of each side, alternating, the first side swapped
+# every run so that a drift in the machine's speed does not favour one side.
 measure() {
-  local name="$1"
-  shift
+  local name="$1" threads="$2" prog="$3"
+  shift 3
   for ((r = 1; r <= RUNS; r++)); do
     if ((r % 2)); then
-      run_one "$name" cnnlab "$r" "$@"
-      run_one "$name" torch "$r" "$@"
+      run_one "$name" cnnlab "$r" "$threads" "$prog" "$@"
+      run_one "$name" torch "$r" "$threads" "$prog" "$@"
     else
-      run_one "$name" torch "$r" "$@"
-      run_one "$name" cnnlab "$r" "$@"
+      run_one "$name" torch "$r" "$threads" "$prog" "$@"
+      run_one "$name" cnnlab "$r" "$threads" "$prog" "$@"
     fi
   done
 }
 
-echo "run_bench.sh: load $START_LOAD; $RUNS runs each side, $THREADS threads" >&2
-for b in $TRAIN_BATCHES; do measure "train_b$b" train "$b"; done
-measure latency_b1 latency "$LATENCY_ITERS"
-measure throughput_b256 throughput "$THROUGHPUT_ITERS"
+echo "run_bench.sh: load $START_LOAD; $RUNS runs each side, $THREADS threads; parts: $PARTS" >&2
+steps=(--steps "$MODEL_STEPS" --warmup "$MODEL_WARMUP")
+if has_part c || has_part scaling; then choose_format resnet20_train_b128 train resnet20 128; fi
+if has_part c; then choose_format resnet20_eval_b256 eval resnet20 256; fi
+if has_part d; then choose_format vgg11_bn_train_b64 train vgg11_bn 64; fi
+if has_part e; then
+  choose_format conv_forward conv-forward
+  choose_format conv_backward conv-backward
+fi
+if has_part a; then
+  for b in $TRAIN_BATCHES; do measure "train_b$b" "$THREADS" lenet train "$b"; done
+fi
+if has_part b; then
+  measure latency_b1 "$THREADS" lenet latency "$LATENCY_ITERS"
+  measure throughput_b256 "$THREADS" lenet throughput "$THROUGHPUT_ITERS"
+fi
+if has_part c || has_part scaling; then
+  measure resnet20_train_b128 "$THREADS" models train resnet20 128 "${steps[@]}"
+fi
+if has_part c; then measure resnet20_eval_b256 "$THREADS" models eval resnet20 256 "${steps[@]}"; fi
+if has_part d; then measure vgg11_bn_train_b64 "$THREADS" models train vgg11_bn 64 "${steps[@]}"; fi
+if has_part e; then
+  for t in $(printf '%s\n' 1 "$THREADS" | sort -un); do
+    for ((r = 1; r <= RUNS; r++)); do run_one "peak_t$t" probe "$r" "$t" peak; done
+  done
+  measure conv_forward "$THREADS" models conv-forward --steps "$CONV_STEPS" --warmup "$CONV_WARMUP"
+  measure conv_backward "$THREADS" models conv-backward --steps "$CONV_STEPS" --warmup "$CONV_WARMUP"
+fi
+if has_part scaling && ((THREADS != 1)); then
+  measure resnet20_train_b128_t1 1 models train resnet20 128 --steps "$SCALING_STEPS" \
+    --warmup "$MODEL_WARMUP"
+fi
 END_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+ELAPSED=$((SECONDS - START_SECONDS))
 
-# ---- the machine and the versions ----------------------------------------------------------
+# ---- 5. per-layer profiles, when the CLI has `cnnlab bench` (issue 4) --------------------------
+# NOTE: outside the timed part; a missing or failing `cnnlab bench` leaves a note, not an error.
+if [[ -x "$CLI" ]] && bench_help="$("$CLI" bench --help 2>&1)"; then
+  # Only the flags that this build's `cnnlab bench --help` lists besides --model and --batch.
+  profile() {
+    local model="$1" batch="$2" input="$3" args
+    args=(--model "$model" --batch "$batch")
+    if grep -q -- '--input' <<<"$bench_help"; then args+=(--input "$input"); fi
+    if grep -q -- '--train' <<<"$bench_help"; then args+=(--train); fi
+    if grep -q -- '--threads' <<<"$bench_help"; then args+=(--threads "$THREADS"); fi
+    {
+      echo "#### \`cnnlab bench ${args[*]}\`"
+      echo
+      echo '```'
+      timeout 300 env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$THREADS" "$CLI" bench "${args[@]}" 2>&1 ||
+        echo "(cnnlab bench failed or timed out: exit status $?)"
+      echo '```'
+      echo
+    } >>"$PROFILES"
+  }
+  if has_part a; then profile lenet5 64 1x28x28; fi
+  if has_part c; then profile resnet20 128 3x32x32; fi
+  if has_part d; then profile vgg11_bn 64 3x32x32; fi
+fi
+
+# ---- 6. the machine and the versions ----------------------------------------------------------
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 ncpu="$(nproc)"
 cores="$(lscpu | sed -n 's/^Core(s) per socket: *//p' | head -1)"
@@ -105,6 +251,7 @@ kernel="$(uname -r)"
 gxx="$(g++ --version 2>/dev/null | head -1 || echo unknown)"
 openblas="$(dpkg-query -W -f '${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null ||
   dpkg-query -W -f '${Package} ${Version}' 'libopenblas0*' 2>/dev/null | head -1 || echo unknown)"
+dnnl="$(dpkg-query -W -f '${Package} ${Version}' 'libdnnl2' 2>/dev/null || echo 'oneDNN: unknown')"
 torchv="$("$PY" -c 'import torch; print(torch.__version__)')"
 torchpar="$("$PY" -c 'import torch; print(torch.__config__.parallel_info().splitlines()[-1].strip()); ' 2>/dev/null)"
 onednn="$("$PY" -c 'import torch; print([l.strip() for l in torch.__config__.show().splitlines() if "DNN" in l][0].lstrip("- "))' 2>/dev/null || echo unknown)"
@@ -113,147 +260,16 @@ dirty="$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && 
 cache="$(dirname "$BIN")/CMakeCache.txt"
 buildinfo="built by hand"
 if [[ -f "$cache" ]]; then
-  buildinfo="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=/CMAKE_BUILD_TYPE=/p; s/^CNNLAB_POISON_EMPTY:BOOL=/CNNLAB_POISON_EMPTY=/p' "$cache" | tr '\n' ' ')"
+  buildinfo="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=/CMAKE_BUILD_TYPE=/p' "$cache")"
+  native="$(sed -n 's/^CNNLAB_NATIVE:BOOL=//p' "$cache")"
+  if [[ -n "$native" ]]; then
+    buildinfo+=" CNNLAB_NATIVE=$native"
+    [[ "$native" == ON ]] && buildinfo+=" (-march=native)"
+  fi
 fi
 
-export RAW OUT cpu ncpu cores tpc sockets flags mem kernel gxx openblas torchv torchpar onednn commit \
-  dirty buildinfo THREADS RUNS LATENCY_ITERS THROUGHPUT_ITERS START_LOAD END_LOAD MAX_LOAD waited \
-  BIN
-"$PY" - <<'EOF'
-import csv, datetime, os, statistics
-
-e = os.environ
-rows = list(csv.DictReader(open(e["RAW"]), delimiter="\t"))
-
-def vals(measure, side, key):
-    return [float(r[key]) for r in rows if r["measure"] == measure and r["side"] == side]
-
-# (measure, label, unit scale, unit, target ratio or None)
-trains = sorted({r["measure"] for r in rows if r["measure"].startswith("train_b")},
-                key=lambda k: int(k[7:]))
-specs = [(k, f"(a) train one epoch, batch {k[7:]}", 1.0, "s", 0.25) for k in trains] + [
-    ("latency_b1", "(b) inference latency, batch 1", 1e6, "µs", 0.1),
-    ("throughput_b256", "(b) inference time per batch of 256", 1e3, "ms", 0.25),
-]
-present = [s for s in specs if vals(s[0], "cnnlab", "seconds")]
-
-def fmt(x):
-    return f"{x:.3g}" if x < 100 else f"{x:.0f}"
-
-def cell(v, scale):
-    return f"{fmt(statistics.median(v) * scale)} ({fmt(min(v) * scale)}–{fmt(max(v) * scale)})"
-
-L = []
-L.append("# Benchmark results: LeNet-5, cnnlab against PyTorch")
-L.append("")
-L.append(f"Generated by `bench/run_bench.sh` on {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}; "
-         "do not edit by hand, rerun `make bench`. Issue 4, parts (a) and (b); parts (c)-(e) "
-         "(ResNet-20, VGG-11-BN, the single conv layer against the FMA peak) are not measured yet.")
-L.append("")
-L.append("## Machine and versions")
-L.append("")
-L.append(f"- CPU: {e['cpu']}; {e['ncpu']} logical CPUs ({e['sockets']} socket(s) x {e['cores']} core(s) x "
-         f"{e['tpc']} thread(s)); {e['flags'].strip() or 'no avx2/fma flag listed'}; {e['mem']} memory; "
-         f"Linux {e['kernel']}")
-L.append(f"- cnnlab: commit {e['commit']}{e['dirty']}, backend `fast` (im2col + OpenBLAS + OpenMP), "
-         f"{e['buildinfo'].strip()}; {e['gxx']}; {e['openblas']}")
-L.append(f"- PyTorch {e['torchv']} (Debian's python3-torch), {e['onednn']}, {e['torchpar']}")
-L.append(f"- Threads: {e['THREADS']} on both sides (cnnlab: `--threads`, OMP_NUM_THREADS; PyTorch: "
-         "`torch.set_num_threads`), OPENBLAS_NUM_THREADS=1 for both (PyTorch's best configuration here)")
-L.append(f"- Load average (1, 5, 15 min) at the start: {e['START_LOAD']}; at the end: {e['END_LOAD']}"
-         + (f" (waited {e['waited']} s for the 1-minute load to fall below {e['MAX_LOAD']})"
-            if int(e['waited']) else ""))
-if float(e["START_LOAD"].split()[0]) >= float(e["MAX_LOAD"]):
-    L.append(f"- NOTE: the 1-minute load average was {e['START_LOAD'].split()[0]} (>= {e['MAX_LOAD']}) when "
-             "the measurements began: another job shared the machine, and the times are pessimistic for "
-             "both sides.")
-L.append("- The per-run load averages in the last table include the benchmark's own threads (about 2 "
-         "while it runs), so only the load at the start tells whether another job was running.")
-L.append("")
-L.append("## Results")
-L.append("")
-L.append(f"Median over {e['RUNS']} runs per side (min–max in brackets), each run a separate process, the two "
-         "sides alternating and swapping which goes first every run. Ratio = cnnlab / PyTorch "
-         "(lower is better; a time ratio for every row).")
-L.append("")
-L.append("| measurement | cnnlab | PyTorch | ratio | target | cnnlab time the target needs | met? |")
-L.append("|---|---|---|---|---|---|---|")
-verdicts = []
-for key, label, scale, unit, target in present:
-    c, t = vals(key, "cnnlab", "seconds"), vals(key, "torch", "seconds")
-    ratio = statistics.median(c) / statistics.median(t)
-    met = ratio <= target
-    if met:
-        verdict = "met"
-    else:
-        verdict = f"not met: {ratio / target:.1f}x over the target"
-        if ratio > 1:
-            verdict += f" (cnnlab {ratio:.2f}x slower than PyTorch)"
-    verdicts.append((label, ratio, target, met))
-    L.append(f"| {label} [{unit}] | {cell(c, scale)} | {cell(t, scale)} | {ratio:.2f} | ≤ {target} | ≤ {fmt(target * statistics.median(t) * scale)} | {verdict} |")
-L.append("")
-L.append("Images per second (medians): " + "; ".join(
-    f"inference at batch 256: cnnlab {256 / statistics.median(vals(key, 'cnnlab', 'seconds')):.0f}, "
-    f"PyTorch {256 / statistics.median(vals(key, 'torch', 'seconds')):.0f}"
-    for key, label, *_ in present if key == "throughput_b256") + " | " + "; ".join(
-    f"training at batch {key[7:]}: cnnlab {60000 / statistics.median(vals(key, 'cnnlab', 'seconds')):.0f}, "
-    f"PyTorch {60000 / statistics.median(vals(key, 'torch', 'seconds')):.0f}"
-    for key, *_ in present if key.startswith("train")) + ".")
-L.append("")
-L.append("### Peak RSS (MB, /usr/bin/time -v, median over the runs of the measurement)")
-L.append("")
-L.append("Target: cnnlab's peak RSS ≤ PyTorch's for the same job. Both processes hold the whole "
-         "training split as float32 (188 MB) and, for inference, the test split; PyTorch's "
-         "`import torch` alone is about 225 MB.")
-L.append("")
-L.append("| measurement | cnnlab | PyTorch | ratio | met? |")
-L.append("|---|---|---|---|---|")
-for key, label, *_ in present:
-    c, t = statistics.median(vals(key, "cnnlab", "rss_kb")), statistics.median(vals(key, "torch", "rss_kb"))
-    L.append(f"| {label} | {c / 1024:.0f} | {t / 1024:.0f} | {c / t:.2f} | {'met' if c <= t else 'not met'} |")
-L.append("")
-L.append("## What is measured")
-L.append("")
-L.append("- Network: LeNet-5 as `include/cnnlab/models/lenet.hpp` defines it (ReLU / max-pool form: "
-         "Conv2d(1,6,5,pad 2)-ReLU-MaxPool2d(2)-Conv2d(6,16,5)-ReLU-MaxPool2d(2)-flatten-Linear(400,120)-"
-         "ReLU-Linear(120,84)-ReLU-Linear(84,10)), float32, each side's default initialisation.")
-L.append("- Data: Fashion-MNIST's 60,000 training images read once into memory (cnnlab: `data::Mnist`; "
-         "PyTorch: Python's gzip + numpy), divided by 255 and normalised in place by the training set's "
-         "mean and (population) standard deviation, before any timing.")
-L.append("- (a) One epoch from a fresh model, no warm-up, timed around the loop only: per step, gather a "
-         "shuffled batch from the in-memory tensors (a fresh random permutation per run; the last batch "
-         "is partial), forward, cross-entropy, zero_grad, backward, SGD step (lr 0.01, momentum 0.9), "
-         "`loss.item()`.")
-L.append(f"- (b) Eval mode, no grad: the median time of one forward pass over {e['LATENCY_ITERS']} passes at "
-         f"batch 1 and over {e['THROUGHPUT_ITERS']} passes at batch 256 (the first test images), after "
-         "max(10, 5%) warm-up passes. The run's median is the run's value; the table shows the median and "
-         "range of those over the runs.")
-L.append("")
-L.append("## Reading the gap")
-L.append("")
-L.append("NOTE: issue 4 quotes about 8.4 s per epoch for tuned PyTorch at batch 64; how that "
-         "figure was measured is not recorded (perhaps with a DataLoader in the loop). Here both sides train from tensors already in memory, and PyTorch "
-         "needs only the time in the table, so the targets ask for correspondingly less (the column "
-         "'cnnlab time the target needs').")
-L.append("")
-L.append("The current slice of issue 4 runs only conv2d and GEMM (linear) on fast kernels; pooling, "
-         "activations, the loss, the optimizer step and autograd's bookkeeping still run the single-threaded "
-         "reference code, and every op allocates its output (with `CNNLAB_POISON_EMPTY=ON` builds also "
-         "filling each new tensor with NaN). A per-layer profile (`cnnlab bench`, not written yet) is needed "
-         "to say exactly where the remaining time goes.")
-L.append("")
-for label, ratio, target, met in verdicts:
-    L.append(f"- {label}: ratio {ratio:.2f} against ≤ {target}: "
-             + ("met." if met else f"not met; cnnlab must become {ratio / target:.1f}x faster "
-                f"(from {ratio:.2f} to {target})."))
-L.append("")
-L.append("## Every run")
-L.append("")
-L.append("| measurement | side | run | seconds | peak RSS (KB) | load at start | note |")
-L.append("|---|---|---|---|---|---|---|")
-for r in rows:
-    L.append(f"| {r['measure']} | {r['side']} | {r['run']} | {float(r['seconds']):.6g} | {r['rss_kb']} | "
-             f"{r['load1']} | {r['extra']} |")
-open(e["OUT"], "w").write("\n".join(L) + "\n")
-print(f"run_bench.sh: wrote {e['OUT']}")
-EOF
+export RAW OUT FORMATS PARAMS PROFILES PARTS cpu ncpu cores tpc sockets flags mem kernel gxx \
+  openblas dnnl torchv torchpar onednn commit dirty buildinfo THREADS RUNS LATENCY_ITERS \
+  THROUGHPUT_ITERS MODEL_STEPS MODEL_WARMUP SCALING_STEPS CONV_STEPS CONV_WARMUP TORCH_FORMAT \
+  START_LOAD END_LOAD MAX_LOAD waited ELAPSED BIN CLI
+"$PY" bench/write_results.py

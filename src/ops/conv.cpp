@@ -1,6 +1,7 @@
 // ops::conv2d: validates every argument, runs the conv2d kernels of the selected backend (the
-// reference ones of src/kernels/conv2d.cpp or the fast ones of src/kernels/fast/conv2d_gemm.cpp)
-// and records a backward node that calls the three backward kernels.
+// reference ones of src/kernels/conv2d.cpp or the fast ones of src/kernels/fast/conv2d_gemm.hpp:
+// oneDNN for float32, im2col + BLAS for float64) and records a backward node that calls the
+// backward kernels (the fast weight kernel computes the bias gradient in the same pass).
 #include "cnnlab/ops/conv.hpp"
 
 #include <string>
@@ -131,16 +132,22 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                                                                                dy.data<T>(),
                                                                                w.data<T>(), g);
             }
+            const bool fast = backend() == Backend::kFast;
+            if (gb) grads[2] = Tensor::zeros({g.oc}, dy.dtype());
+            T* db = gb ? grads[2].data<T>() : nullptr;
             if (gw) {
               grads[1] = Tensor::zeros({g.oc, g.ic / g.g, g.kh, g.kw}, dy.dtype());
-              (backend() == Backend::kFast
-                   ? kernels::fast::conv2d_backward_weights<T>
-                   : kernels::conv2d_backward_weights<T>)(grads[1].data<T>(), dy.data<T>(),
-                                                          x.data<T>(), g);
+              if (fast) {  // the fast kernel computes db in the same pass
+                kernels::fast::conv2d_backward_weights_bias<T>(grads[1].data<T>(), db, dy.data<T>(),
+                                                               x.data<T>(), g);
+              } else {
+                kernels::conv2d_backward_weights<T>(grads[1].data<T>(), dy.data<T>(), x.data<T>(),
+                                                    g);
+              }
             }
-            if (gb) {
-              grads[2] = Tensor::zeros({g.oc}, dy.dtype());
-              kernels::conv2d_backward_bias<T>(grads[2].data<T>(), dy.data<T>(), g);
+            if (gb && !(gw && fast)) {
+              (fast ? kernels::fast::conv2d_backward_bias<T>
+                    : kernels::conv2d_backward_bias<T>)(db, dy.data<T>(), g);
             }
           });
           return grads;

@@ -1,4 +1,6 @@
-// Fast conv2d: for each image n and group gi, im2col turns the input patch of every output pixel
+// The fast backend's conv2d entry points (oneDNN or im2col + BLAS per dtype, layer and pass: see
+// use_dnnl and docs/fast_backend.md), a fast bias gradient, and im2col + BLAS:
+// for each image n and group gi, im2col turns the input patch of every output pixel
 // into a column of col (K = IC/G*KH*KW rows, P = OH*OW columns), so that
 //   forward         y[n, gi]  = W[gi] (OCg x K) * col (K x P)             (+ bias)
 //   backward data   col       = W[gi]^T * dy[n, gi];  dx[n, gi] += col2im(col)
@@ -10,8 +12,10 @@
 #include "kernels/fast/conv2d_gemm.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/fast/conv2d_dnnl.hpp"
 #include "kernels/fast/gemm_blas.hpp"
 
 #ifdef _OPENMP
@@ -119,10 +123,30 @@ void col2im_add(T* dx_g, const T* col, const Conv2dGeometry& g) {
   }
 }
 
+// Whether the float32 entry points run oneDNN; the rule and the measurements behind it are in
+// docs/fast_backend.md (bench/conv_kernels). oneDNN's direct convolution wins everywhere (1.1x to
+// 8x, depthwise and grouped included) except on ungrouped layers with fewer than 4 input channels
+// (the first layer of a network): there its backward-data kernel runs at a tenth to a third of
+// im2col + BLAS, and its forward kernel loses slightly while the output channels are few.
+enum class Pass { kForward, kBackwardData, kBackwardWeights };
+
+bool use_dnnl(const Conv2dGeometry& g, Pass pass) {
+  const bool few_inputs = g.g == 1 && g.ic < 4;
+  switch (pass) {
+    case Pass::kForward:
+      return !(few_inputs && g.oc < 32);
+    case Pass::kBackwardData:
+      return !few_inputs;
+    case Pass::kBackwardWeights:
+      return true;
+  }
+  return true;
+}
+
 }  // namespace
 
 template <typename T>
-void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g) {
+void gemm_conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g) {
   init_blas_threads();
   const int64_t k = g.icg() * g.kh * g.kw, p = g.oh * g.ow, ocg = g.ocg();
   const bool pointwise = is_pointwise(g);
@@ -147,7 +171,7 @@ void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeomet
 }
 
 template <typename T>
-void conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGeometry& g) {
+void gemm_conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGeometry& g) {
   init_blas_threads();
   const int64_t k = g.icg() * g.kh * g.kw, p = g.oh * g.ow, ocg = g.ocg();
   const bool pointwise = is_pointwise(g);
@@ -168,7 +192,7 @@ void conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGeometry& 
 }
 
 template <typename T>
-void conv2d_backward_weights(T* dw, const T* dy, const T* x, const Conv2dGeometry& g) {
+void gemm_conv2d_backward_weights(T* dw, const T* dy, const T* x, const Conv2dGeometry& g) {
   init_blas_threads();
   const int64_t k = g.icg() * g.kh * g.kw, p = g.oh * g.ow, ocg = g.ocg();
   const int64_t dw_size = g.oc * k;
@@ -200,10 +224,69 @@ void conv2d_backward_weights(T* dw, const T* dy, const T* x, const Conv2dGeometr
   }
 }
 
-#define CNNLAB_INSTANTIATE(T)                                                               \
-  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&); \
-  template void conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);     \
-  template void conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);
+template <typename T>
+void conv2d_backward_bias(T* db, const T* dy, const Conv2dGeometry& g) {
+  const int64_t p = g.oh * g.ow;
+  // NOTE: OpenMP over channels, each summed in double in the reference kernel's order (n, then
+  // pixels), so the result is that of the reference up to the final rounding.
+#pragma omp parallel for num_threads(batch_threads(g.oc)) schedule(static)
+  for (int64_t o = 0; o < g.oc; ++o) {
+    double sum = 0;
+    for (int64_t n = 0; n < g.n; ++n) {
+      const T* plane = dy + (n * g.oc + o) * p;
+      double part = 0;
+#pragma omp simd reduction(+ : part)
+      for (int64_t q = 0; q < p; ++q) part += static_cast<double>(plane[q]);
+      sum += part;
+    }
+    db[o] += static_cast<T>(sum);
+  }
+}
+
+// ---- Dispatch (docs/fast_backend.md): oneDNN for float32, im2col + BLAS for float64. ----
+
+// NOTE: float64 stays on im2col + BLAS: oneDNN 2.6 has no f64 convolution on CPU, and float64 is
+// what gradcheck and the parity tests run.
+template <typename T>
+void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_dnnl(g, Pass::kForward)) return dnnl_conv2d_forward(y, x, w, b, g);
+  }
+  gemm_conv2d_forward(y, x, w, b, g);
+}
+
+template <typename T>
+void conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGeometry& g) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_dnnl(g, Pass::kBackwardData)) return dnnl_conv2d_backward_data(dx, dy, w, g);
+  }
+  gemm_conv2d_backward_data(dx, dy, w, g);
+}
+
+template <typename T>
+void conv2d_backward_weights_bias(T* dw, T* db, const T* dy, const T* x, const Conv2dGeometry& g) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_dnnl(g, Pass::kBackwardWeights)) return dnnl_conv2d_backward_weights(dw, db, dy, x, g);
+  }
+  gemm_conv2d_backward_weights(dw, dy, x, g);
+  if (db != nullptr) fast::conv2d_backward_bias<T>(db, dy, g);
+}
+
+template <typename T>
+void conv2d_backward_weights(T* dw, const T* dy, const T* x, const Conv2dGeometry& g) {
+  conv2d_backward_weights_bias<T>(dw, nullptr, dy, x, g);
+}
+
+#define CNNLAB_INSTANTIATE(T)                                                                    \
+  template void gemm_conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&); \
+  template void gemm_conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);     \
+  template void gemm_conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);  \
+  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&);      \
+  template void conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);          \
+  template void conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);       \
+  template void conv2d_backward_weights_bias<T>(T*, T*, const T*, const T*,                      \
+                                                const Conv2dGeometry&);                          \
+  template void conv2d_backward_bias<T>(T*, const T*, const Conv2dGeometry&);
 CNNLAB_INSTANTIATE(float)
 CNNLAB_INSTANTIATE(double)
 #undef CNNLAB_INSTANTIATE
