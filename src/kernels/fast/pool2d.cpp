@@ -188,6 +188,20 @@ void adaptive_avg_pool2d_forward(T* y, const T* x, const AdaptivePool2dGeometry&
 
 template <typename T>
 void adaptive_avg_pool2d_backward(T* dx, const T* dy, const AdaptivePool2dGeometry& g) {
+  if (g.oh == 1 && g.ow == 1) {
+    // global average pooling (ResNet's head): every input of a plane gets dy / (H * W), in the
+    // reference's arithmetic, without its per-element window search
+    const int64_t hw = g.h * g.w;
+    over_plane_chunks(g, [&](const AdaptivePool2dGeometry& part, int64_t p) {
+      for (int64_t q = p; q < p + part.n; ++q) {
+        const double share = static_cast<double>(dy[q]) / static_cast<double>(hw);
+        T* dxp = dx + q * hw;
+        for (int64_t i = 0; i < hw; ++i)
+          dxp[i] = static_cast<T>(static_cast<double>(dxp[i]) + share);
+      }
+    });
+    return;
+  }
   over_plane_chunks(g, [&](const AdaptivePool2dGeometry& part, int64_t p) {
     kernels::adaptive_avg_pool2d_backward<T>(dx + p * g.h * g.w, dy + p * g.oh * g.ow, part);
   });
