@@ -1,11 +1,37 @@
 // Local response normalization across channels: argument checks, the reference kernel, and the
-// autograd node "local_response_norm" (backward: docs/derivations/lrn_backward.md).
+// autograd node "local_response_norm" (backward: docs/derivations/lrn_backward.md). Images are
+// independent, so the fast backend runs the same kernel on runs of images in parallel.
 #include "cnnlab/ops/lrn.hpp"
 
+#include <algorithm>
+
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/core/backend.hpp"
+#include "kernels/fast/parallel.hpp"
 #include "kernels/lrn.hpp"
 
 namespace cnnlab::ops {
+namespace {
+
+// f(geometry of images [begin, end), element offset of image begin): once over the whole batch
+// on the reference backend, per run of images on the fast backend's threads.
+template <typename F>
+void over_images(const kernels::LrnGeometry& g, F&& f) {
+  const int64_t per_image = std::max<int64_t>(g.c * g.s, 1);
+  auto run = [&](int64_t begin, int64_t end) {
+    kernels::LrnGeometry part = g;
+    part.n = end - begin;
+    f(part, begin * per_image);
+  };
+  if (backend() == Backend::kFast) {
+    kernels::fast::parallel_for(
+        g.n, std::max<int64_t>(1, kernels::fast::kPointwiseGrain / per_image), run);
+  } else {
+    run(0, g.n);
+  }
+}
+
+}  // namespace
 
 Tensor local_response_norm(const Tensor& input, const LrnParams& params) {
   CNNLAB_CHECK(
@@ -27,19 +53,24 @@ Tensor local_response_norm(const Tensor& input, const LrnParams& params) {
   Tensor scale = Tensor::empty(input.shape(), input.dtype());
   dispatch_float(input.dtype(), "local_response_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::lrn_forward<T>(y.data<T>(), scale.data<T>(), input.data<T>(), g);
+    over_images(g, [&](const kernels::LrnGeometry& part, int64_t at) {
+      kernels::lrn_forward<T>(y.data<T>() + at, scale.data<T>() + at, input.data<T>() + at, part);
+    });
   });
 
   if (autograd::needs_grad({input})) {
-    autograd::record(
-        "local_response_norm", {input}, y, [x = input.detach(), scale, g](const Tensor& dy) {
-          Tensor dx = Tensor::zeros(x.shape(), dy.dtype());
-          dispatch_float(dy.dtype(), "local_response_norm", [&](auto tag) {
-            using T = decltype(tag);
-            kernels::lrn_backward<T>(dx.data<T>(), dy.data<T>(), x.data<T>(), scale.data<T>(), g);
-          });
-          return std::vector<Tensor>{dx};
-        });
+    autograd::record("local_response_norm", {input}, y,
+                     [x = input.detach(), scale, g](const Tensor& dy) {
+                       Tensor dx = Tensor::zeros(x.shape(), dy.dtype());
+                       dispatch_float(dy.dtype(), "local_response_norm", [&](auto tag) {
+                         using T = decltype(tag);
+                         over_images(g, [&](const kernels::LrnGeometry& part, int64_t at) {
+                           kernels::lrn_backward<T>(dx.data<T>() + at, dy.data<T>() + at,
+                                                    x.data<T>() + at, scale.data<T>() + at, part);
+                         });
+                       });
+                       return std::vector<Tensor>{dx};
+                     });
   }
   return y;
 }

@@ -192,6 +192,20 @@ TEST(FastPointwiseKernels, ActivationsMatchReferenceAcrossThreadChunks) {
   }
 }
 
+TEST(FastPointwiseKernels, LocalResponseNormMatchesReferenceAcrossImageRuns) {
+  Rng rng(13);
+  // batch 1, and a batch large enough to be split over threads
+  for (const Shape& shape : {Shape{1, 7, 3, 5}, Shape{16, 12, 13, 13}}) {
+    const Tensor x = Tensor::normal(shape, 0.0, 1.0, rng, Dtype::kFloat32);
+    ops::LrnParams p;
+    p.size = 5;
+    std::ostringstream what;
+    what << "local_response_norm on " << shape;
+    expect_backends_agree(
+        x, [&](const Tensor& t) { return ops::local_response_norm(t, p); }, what.str());
+  }
+}
+
 // |fast - ref| <= tol * max(1, max|ref|) everywhere.
 ::testing::AssertionResult near(const std::vector<double>& fast, const std::vector<double>& ref,
                                 double tol) {
