@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cnnlab/autograd/grad_mode.hpp"
+#include "kernels/fast/parallel.hpp"
 
 namespace cnnlab::optim {
 
@@ -83,24 +84,28 @@ void AdamBase::step() {
       const T eps = static_cast<T>(o.eps);
       const T neg_step_size = static_cast<T>(-step_size);
       const int64_t n = p.numel();
-      for (int64_t j = 0; j < n; ++j) {
-        T gj = g[j];
-        if (decoupled_) {
-          w[j] = w[j] * decay;
-        } else if (o.weight_decay != 0) {
-          gj = gj + wd * w[j];
-        }
-        m[j] = m[j] * beta1 + one_minus_beta1 * gj;
-        v[j] = v[j] * beta2 + one_minus_beta2 * gj * gj;
-        T second = v[j];
-        if (v_max != nullptr) {
-          // torch.maximum: NaN wins.
-          v_max[j] = std::isnan(v[j]) ? v[j] : std::max(v_max[j], v[j]);
-          second = v_max[j];
-        }
-        const T denom = std::sqrt(second) / bc2_sqrt + eps;
-        w[j] = w[j] + neg_step_size * m[j] / denom;
-      }
+      // elementwise, so split over the threads for large tensors (the same results)
+      kernels::fast::parallel_for(
+          n, kernels::fast::kPointwiseGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t j = begin; j < end; ++j) {
+              T gj = g[j];
+              if (decoupled_) {
+                w[j] = w[j] * decay;
+              } else if (o.weight_decay != 0) {
+                gj = gj + wd * w[j];
+              }
+              m[j] = m[j] * beta1 + one_minus_beta1 * gj;
+              v[j] = v[j] * beta2 + one_minus_beta2 * gj * gj;
+              T second = v[j];
+              if (v_max != nullptr) {
+                // torch.maximum: NaN wins.
+                v_max[j] = std::isnan(v[j]) ? v[j] : std::max(v_max[j], v[j]);
+                second = v_max[j];
+              }
+              const T denom = std::sqrt(second) / bc2_sqrt + eps;
+              w[j] = w[j] + neg_step_size * m[j] / denom;
+            }
+          });
     });
   }
 }
