@@ -1,5 +1,6 @@
 // Backend selection: which kernels the ops run, the reference kernels of src/kernels/ (the plain,
-// readable specification) or the fast ones of src/kernels/fast/ (im2col + OpenBLAS + OpenMP).
+// readable specification) or the fast ones of src/kernels/fast/ (oneDNN, OpenBLAS, OpenMP loops;
+// docs/fast_backend.md).
 // One process-wide setting, default kFast; the environment variable CNNLAB_BACKEND=reference|fast,
 // read once on first use, overrides the default.
 #pragma once
@@ -11,7 +12,7 @@ namespace cnnlab {
 /// The kernel families an op can run.
 enum class Backend {
   kReference,  ///< src/kernels/*.cpp: direct loops, double accumulation; the specification
-  kFast,       ///< src/kernels/fast/*.cpp: im2col + BLAS gemm, OpenMP over the batch
+  kFast,       ///< src/kernels/fast/*.cpp: oneDNN conv, BLAS gemm, OpenMP-parallel loops
 };
 
 /// The backend that ops use now. On the first call it reads CNNLAB_BACKEND ("reference" or
