@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <utility>
+#include <memory>
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
@@ -78,26 +79,32 @@ Tensor max_pool2d(const Tensor& input, const Pool2dParams& params) {
                "max_pool2d: expected at most 2^31 - 1 elements per (H, W) plane, got shape ",
                input.shape());
   Tensor y = Tensor::empty({g.n, g.c, g.oh, g.ow}, input.dtype());
-  std::vector<int32_t> argmax(static_cast<size_t>(y.numel()));  // winner per output cell
+  // winner per output cell; from the caching allocator, like tensors, so that a training loop
+  // does not map and fault in a fresh table every step
+  auto argmax_storage = std::make_shared<Storage>(static_cast<size_t>(y.numel()) * sizeof(int32_t));
+  auto* argmax = static_cast<int32_t*>(argmax_storage->data());
   dispatch_float(input.dtype(), "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
     (fast() ? kernels::fast::max_pool2d_forward<T>
-            : kernels::max_pool2d_forward<T>)(y.data<T>(), argmax.data(), input.data<T>(), g);
+            : kernels::max_pool2d_forward<T>)(y.data<T>(), argmax, input.data<T>(), g);
   });
 
   if (autograd::needs_grad({input})) {
     // Backward needs only the argmax table, not the input itself: do not keep it alive.
-    autograd::record("max_pool2d", {input}, y,
-                     [g, argmax = std::move(argmax)](const Tensor& dy) -> std::vector<Tensor> {
-                       Tensor dx = Tensor::zeros({g.n, g.c, g.h, g.w}, dy.dtype());
-                       dispatch_float(dy.dtype(), "max_pool2d", [&](auto tag) {
-                         using T = decltype(tag);
-                         (fast() ? kernels::fast::max_pool2d_backward<T>
-                                 : kernels::max_pool2d_backward<T>)(dx.data<T>(), dy.data<T>(),
-                                                                    argmax.data(), g);
-                       });
-                       return {dx};
-                     });
+    autograd::record(
+        "max_pool2d", {input}, y,
+        [g, argmax_storage = std::move(argmax_storage)](const Tensor& dy) -> std::vector<Tensor> {
+          Tensor dx = Tensor::zeros({g.n, g.c, g.h, g.w}, dy.dtype());
+          dispatch_float(dy.dtype(), "max_pool2d", [&](auto tag) {
+            using T = decltype(tag);
+            (fast() ? kernels::fast::max_pool2d_backward<T>
+                    : kernels::max_pool2d_backward<T>)(dx.data<T>(), dy.data<T>(),
+                                                       static_cast<const int32_t*>(
+                                                           argmax_storage->data()),
+                                                       g);
+          });
+          return {dx};
+        });
   }
   return y;
 }
