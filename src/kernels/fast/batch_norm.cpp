@@ -53,13 +53,17 @@ void batch_norm_apply(T* y, const T* x, const double* mean, const double* inv_st
     for (int64_t c = c0; c < c1; ++c) {
       const double w = weight ? static_cast<double>(weight[c]) : 1.0;
       const double b = bias ? static_cast<double>(bias[c]) : 0.0;
+      // y = (x - mu_t) * scale + shift with mu_t = mean rounded to T and the rounding's
+      // correction in shift: x - mu_t is exact where x is close to the mean, so a large mean
+      // against a small spread cancels no digits (x * scale + (b - mean * scale) would)
+      const T mu_t = static_cast<T>(mean[c]);
       const T scale = static_cast<T>(inv_std[c] * w);
-      const T shift = static_cast<T>(b - mean[c] * inv_std[c] * w);
+      const T shift = static_cast<T>(b + (static_cast<double>(mu_t) - mean[c]) * inv_std[c] * w);
       for (int64_t n = 0; n < g.n; ++n) {
         const T* xp = x + (n * g.c + c) * g.s;
         T* yp = y + (n * g.c + c) * g.s;
 #pragma omp simd
-        for (int64_t i = 0; i < g.s; ++i) yp[i] = xp[i] * scale + shift;
+        for (int64_t i = 0; i < g.s; ++i) yp[i] = (xp[i] - mu_t) * scale + shift;
       }
     }
   });
@@ -90,14 +94,16 @@ void batch_norm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const dou
       if (!dx) continue;
 
       // dx = k * (dy - a - xhat * b), xhat = (x - mean) * inv_std, as k * dy - p * (x - mean) - q
-      // NOTE: x - mean is formed before scaling, so a large mean does not cancel digits
+      // NOTE: x - mu_t is formed before scaling, so a large mean does not cancel digits
       const double w = weight ? static_cast<double>(weight[c]) : 1.0;
       const double k = w * inv_std[c];
       const double a = training ? sum_dy / m : 0.0;
       const double b = training ? sum_dy_xhat / m : 0.0;
       const T kk = static_cast<T>(k), mu_t = static_cast<T>(mu);
-      const T p = static_cast<T>(k * b * inv_std[c]);
-      const T q = static_cast<T>(k * a);
+      // -p * (x - mean) = -p * (x - mu_t) - p * (mu_t - mean): the second part goes into q
+      const double pd = k * b * inv_std[c];
+      const T p = static_cast<T>(pd);
+      const T q = static_cast<T>(k * a + pd * (static_cast<double>(mu_t) - mu));
       for (int64_t n = 0; n < g.n; ++n) {
         const T* xp = x + (n * g.c + c) * g.s;
         const T* dyp = dy + (n * g.c + c) * g.s;

@@ -1,8 +1,9 @@
 // Fast batch normalization: the contracts of kernels/batch_norm.hpp (same geometry, same double
 // statistics), with the channels split over the OpenMP threads and the per-channel sums
 // vectorized (omp simd reductions; the sums are still accumulated in double). The normalization
-// itself runs in T with a folded scale and shift, so float results differ from the reference's
-// (which rounds once from double) by about one ulp.
+// itself runs in T, as (x - mean) * scale + shift with the mean rounded to T and the rounding
+// corrected in shift, so float results differ from the reference's (which rounds once from
+// double) by a few ulps of the output, also for a mean far larger than the spread.
 #pragma once
 
 #include "kernels/batch_norm.hpp"

@@ -11,6 +11,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cnnlab/cnnlab.hpp"
@@ -222,14 +223,18 @@ TEST(FastPointwiseKernels, LocalResponseNormMatchesReferenceAcrossImageRuns) {
 
 TEST(FastBatchNormKernels, TrainingAndEvalMatchReference) {
   Rng rng(31);
-  // (N, C) input, batch 1 with spatial size, odd sizes, and one split over threads; a large
-  // mean (100) checks that the fast backward does not cancel digits
-  const std::vector<std::pair<Shape, double>> cases = {
-      {{7, 3}, 0.0}, {{1, 4, 5, 3}, 0.5}, {{3, 5, 7, 9}, 100.0}, {{8, 32, 16, 16}, -1.0}};
-  for (const auto& [shape, mean] : cases) {
+  // (N, C) input, batch 1 with spatial size, odd sizes, and one split over threads; a mean far
+  // larger than the spread (1000 against 0.01) checks that the fast kernels cancel no digits
+  // (shape, mean, std of the input)
+  const std::vector<std::tuple<Shape, double, double>> cases = {{{7, 3}, 0.0, 2.0},
+                                                                {{1, 4, 5, 3}, 0.5, 2.0},
+                                                                {{3, 5, 7, 9}, 100.0, 2.0},
+                                                                {{8, 4, 8, 8}, 1000.0, 0.01},
+                                                                {{8, 32, 16, 16}, -1.0, 2.0}};
+  for (const auto& [shape, mean, stddev] : cases) {
     for (bool training : {true, false}) {
       const int64_t c = shape[1];
-      const Tensor x0 = Tensor::normal(shape, mean, 2.0, rng, Dtype::kFloat32);
+      const Tensor x0 = Tensor::normal(shape, mean, stddev, rng, Dtype::kFloat32);
       const Tensor weight0 = Tensor::uniform({c}, 0.5, 1.5, rng, Dtype::kFloat32);
       const Tensor bias0 = Tensor::normal({c}, 0.0, 1.0, rng, Dtype::kFloat32);
       const Tensor dy = Tensor::normal(shape, 0.0, 1.0, rng, Dtype::kFloat32);
@@ -240,7 +245,7 @@ TEST(FastBatchNormKernels, TrainingAndEvalMatchReference) {
         Tensor weight = weight0.clone().set_requires_grad(true);
         Tensor bias = bias0.clone().set_requires_grad(true);
         Tensor running_mean = Tensor::full({c}, mean, Dtype::kFloat32);
-        Tensor running_var = Tensor::full({c}, 3.0, Dtype::kFloat32);
+        Tensor running_var = Tensor::full({c}, stddev * stddev, Dtype::kFloat32);
         ops::BatchNormParams p;
         p.training = training;
         Tensor y = ops::batch_norm(x, running_mean, running_var, weight, bias, p);
