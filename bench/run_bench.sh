@@ -216,28 +216,77 @@ ELAPSED=$((SECONDS - START_SECONDS))
 
 # ---- 5. per-layer profiles, when the CLI has `cnnlab bench` (issue 4) --------------------------
 # NOTE: outside the timed part; a missing or failing `cnnlab bench` leaves a note, not an error.
+# With `--json` in this build's `cnnlab bench`, each profile is also compared per op type with
+# PyTorch's (bench/profile_torch.py, same model, batch, threads and memory format as the timed
+# runs; bench/compare_profiles.py writes the tables), and, with the scaling part, ResNet-20's
+# training step is profiled with 1 thread too on both sides.
+RAWPROF="$TMP/raw_profiles.md"
+: >"$RAWPROF"
+pairs=()
 if [[ -x "$CLI" ]] && bench_help="$("$CLI" bench --help 2>&1)"; then
+  has_json=0
+  if grep -q -- '--json' <<<"$bench_help"; then has_json=1; fi
   # Only the flags that this build's `cnnlab bench --help` lists besides --model and --batch.
+  # profile MODEL BATCH INPUT [THREADS [QUIET]]: the per-layer table into RAWPROF (not when
+  # QUIET), and with --json the two sides' JSON files, named in $prof_c and $prof_t.
   profile() {
-    local model="$1" batch="$2" input="$3" args
+    local model="$1" batch="$2" input="$3" threads="${4:-$THREADS}" quiet="${5:-}" args
     args=(--model "$model" --batch "$batch")
     if grep -q -- '--input' <<<"$bench_help"; then args+=(--input "$input"); fi
     if grep -q -- '--train' <<<"$bench_help"; then args+=(--train); fi
-    if grep -q -- '--threads' <<<"$bench_help"; then args+=(--threads "$THREADS"); fi
-    {
-      echo "#### \`cnnlab bench ${args[*]}\`"
-      echo
-      echo '```'
-      timeout 300 env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$THREADS" "$CLI" bench "${args[@]}" 2>&1 ||
-        echo "(cnnlab bench failed or timed out: exit status $?)"
-      echo '```'
-      echo
-    } >>"$PROFILES"
+    if grep -q -- '--threads' <<<"$bench_help"; then args+=(--threads "$threads"); fi
+    prof_c="" prof_t=""
+    local jargs=() out status=0
+    if ((has_json)); then jargs=(--json "$TMP/prof_c_${model}_t$threads.json"); fi
+    out="$(timeout 300 env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$threads" "$CLI" bench \
+      "${args[@]}" "${jargs[@]}" 2>&1)" || status=$?
+    if [[ -z "$quiet" ]]; then
+      {
+        echo "#### \`cnnlab bench ${args[*]}\`"
+        echo
+        echo '```'
+        echo "$out"
+        ((status == 0)) || echo "(cnnlab bench failed or timed out: exit status $status)"
+        echo '```'
+        echo
+      } >>"$RAWPROF"
+    fi
+    ((status == 0 && has_json)) || return 0
+    prof_c="$TMP/prof_c_${model}_t$threads.json"
+    local fmt
+    case "$model" in
+      resnet20) fmt="${FORMAT[resnet20_train_b128]:-channels_last}" ;;
+      vgg11_bn) fmt="${FORMAT[vgg11_bn_train_b64]:-channels_last}" ;;
+      *) fmt=contiguous ;;
+    esac
+    if timeout 300 env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$threads" "$PY" \
+      bench/profile_torch.py "$model" "$batch" --threads "$threads" --memory-format "$fmt" \
+      --json "$TMP/prof_t_${model}_t$threads.json"; then
+      prof_t="$TMP/prof_t_${model}_t$threads.json"
+    else
+      echo "run_bench.sh: profile_torch.py $model failed; no per-op-type comparison" >&2
+    fi
   }
-  if has_part a; then profile lenet5 64 1x28x28; fi
-  if has_part c; then profile resnet20 128 3x32x32; fi
-  if has_part d; then profile vgg11_bn 64 3x32x32; fi
+  add_pair() {
+    if [[ -n "$prof_c" && -n "$prof_t" ]]; then pairs+=(--pair "$prof_c" "$prof_t"); fi
+  }
+  if has_part a; then profile lenet5 64 1x28x28 && add_pair; fi
+  if has_part c; then profile resnet20 128 3x32x32 && add_pair; fi
+  if has_part d; then profile vgg11_bn 64 3x32x32 && add_pair; fi
+  if has_part c && has_part scaling && ((THREADS != 1)); then
+    c_n="$TMP/prof_c_resnet20_t$THREADS.json" t_n="$TMP/prof_t_resnet20_t$THREADS.json"
+    profile resnet20 128 3x32x32 1 quiet
+    if [[ -n "$prof_c" && -n "$prof_t" && -f "$c_n" && -f "$t_n" ]]; then
+      pairs+=(--scaling "$prof_c" "$c_n" "$prof_t" "$t_n")
+    fi
+  fi
 fi
+if ((${#pairs[@]})); then
+  "$PY" bench/compare_profiles.py "${pairs[@]}" >>"$PROFILES" ||
+    echo "run_bench.sh: compare_profiles.py failed; no per-op-type comparison" >&2
+  echo >>"$PROFILES"
+fi
+cat "$RAWPROF" >>"$PROFILES"
 
 # ---- 6. the machine and the versions ----------------------------------------------------------
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"

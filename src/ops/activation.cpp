@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
-#include "cnnlab/core/backend.hpp"
 #include "cnnlab/core/check.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/fast/parallel.hpp"
@@ -16,17 +15,11 @@
 namespace cnnlab::ops {
 namespace {
 
-// Runs a pointwise kernel f(offset, count) over [0, n): in one call (reference backend) or in
-// chunks over the fast backend's threads. Pointwise kernels treat every element alone, so the
-// split changes no result.
+// Runs a pointwise kernel f(offset, count) over [0, n), split over the fast backend's threads.
 template <typename F>
 void over_elements(int64_t n, F&& f) {
-  if (backend() == Backend::kFast) {
-    kernels::fast::parallel_for(n, kernels::fast::kPointwiseGrain,
-                                [&](int64_t begin, int64_t end) { f(begin, end - begin); });
-  } else {
-    f(int64_t{0}, n);
-  }
+  kernels::fast::parallel_for_backend(n, kernels::fast::kPointwiseGrain,
+                                      [&](int64_t begin, int64_t end) { f(begin, end - begin); });
 }
 
 // y = forward(x) elementwise through a kernel `fwd(y, x, n)`.

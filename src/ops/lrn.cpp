@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "cnnlab/autograd/node.hpp"
-#include "cnnlab/core/backend.hpp"
 #include "kernels/fast/parallel.hpp"
 #include "kernels/lrn.hpp"
 
@@ -23,12 +22,8 @@ void over_images(const kernels::LrnGeometry& g, F&& f) {
     part.n = end - begin;
     f(part, begin * per_image);
   };
-  if (backend() == Backend::kFast) {
-    kernels::fast::parallel_for(
-        g.n, std::max<int64_t>(1, kernels::fast::kPointwiseGrain / per_image), run);
-  } else {
-    run(0, g.n);
-  }
+  kernels::fast::parallel_for_backend(
+      g.n, std::max<int64_t>(1, kernels::fast::kPointwiseGrain / per_image), run);
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ void AdamBase::step() {
       const T neg_step_size = static_cast<T>(-step_size);
       const int64_t n = p.numel();
       // elementwise, so split over the threads for large tensors (the same results)
-      kernels::fast::parallel_for(
+      kernels::fast::parallel_for_backend(
           n, kernels::fast::kPointwiseGrain, [&](int64_t begin, int64_t end) {
             for (int64_t j = begin; j < end; ++j) {
               T gj = g[j];

@@ -61,7 +61,7 @@ void Sgd::step() {
       const T mom = static_cast<T>(o.momentum), damp = static_cast<T>(1 - o.dampening);
       T* w = p.data<T>();
       const T* g = grad.data<T>();
-      kernels::fast::parallel_for(
+      kernels::fast::parallel_for_backend(
           p.numel(), kernels::fast::kPointwiseGrain, [&](int64_t begin, int64_t end) {
             sgd_update<T>(w + begin, g + begin, buf ? buf + begin : nullptr, end - begin, lr, wd,
                           mom, damp, first, o.nesterov);

@@ -283,15 +283,21 @@ std::shared_ptr<Plan> plan_for(Direction dir, const Conv2dGeometry& g, bool bias
 
 void* handle(const float* p) { return const_cast<float*>(p); }
 
-// Input reorders, the convolution, output reorders, all on the plan's stream.
-void run(Plan& plan) {
-  dnnl::stream& s = plan.stream;
-  for (Operand* op : {&plan.a, &plan.b}) {
-    if (op->reordered) op->reorder.execute(s, op->user, op->prim);
+// Input reorders, the convolution, output reorders, all on the plan's stream. A oneDNN failure
+// (for example a scratch allocation inside oneDNN) becomes a StateError naming the pass.
+void run(Plan& plan, const char* pass) {
+  try {
+    dnnl::stream& s = plan.stream;
+    for (Operand* op : {&plan.a, &plan.b}) {
+      if (op->reordered) op->reorder.execute(s, op->user, op->prim);
+    }
+    plan.conv.execute(s, plan.args);
+    if (plan.c.reordered) plan.c.reorder.execute(s, plan.c.prim, plan.c.user);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    throw StateError(detail::concat("conv2d (oneDNN): expected the ", pass,
+                                    " primitive to run, got oneDNN error '", e.what(), "'"));
   }
-  plan.conv.execute(s, plan.args);
-  if (plan.c.reordered) plan.c.reorder.execute(s, plan.c.prim, plan.c.user);
-  s.wait();
 }
 
 }  // namespace
@@ -304,7 +310,7 @@ void dnnl_conv2d_forward(float* y, const float* x, const float* w, const float* 
   plan->b.user.set_data_handle(handle(w));
   plan->c.user.set_data_handle(y);
   if (b != nullptr) plan->bias.set_data_handle(handle(b));
-  run(*plan);
+  run(*plan, "forward");
 }
 
 void dnnl_conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv2dGeometry& g,
@@ -314,7 +320,7 @@ void dnnl_conv2d_backward_data(float* dx, const float* dy, const float* w, const
   plan->a.user.set_data_handle(handle(dy));
   plan->b.user.set_data_handle(handle(w));
   plan->c.user.set_data_handle(dx);
-  run(*plan);
+  run(*plan, "backward-data");
 }
 
 void dnnl_conv2d_backward_weights(float* dw, float* db, const float* dy, const float* x,
@@ -325,7 +331,7 @@ void dnnl_conv2d_backward_weights(float* dw, float* db, const float* dy, const f
   plan->a.user.set_data_handle(handle(x));
   plan->b.user.set_data_handle(handle(dy));
   plan->c.user.set_data_handle(dw);
-  run(*plan);
+  run(*plan, "backward-weights");
   if (db != nullptr) {
     const float* part = static_cast<const float*>(plan->bias.get_data_handle());
     for (int64_t o = 0; o < g.oc; ++o) db[o] += part[o];

@@ -17,6 +17,7 @@
 
 #include "kernels/fast/conv2d_dnnl.hpp"
 #include "kernels/fast/gemm_blas.hpp"
+#include "kernels/fast/parallel.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -150,24 +151,28 @@ void gemm_conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dG
   init_blas_threads();
   const int64_t k = g.icg() * g.kh * g.kw, p = g.oh * g.ow, ocg = g.ocg();
   const bool pointwise = is_pointwise(g);
+  RegionErrors errors;  // scratch() may throw bad_alloc
 #pragma omp parallel for num_threads(batch_threads(g.n)) schedule(static)
   for (int64_t n = 0; n < g.n; ++n) {
-    T* col = pointwise ? nullptr : scratch<T>(static_cast<size_t>(k * p));
-    for (int64_t gi = 0; gi < g.g; ++gi) {
-      const T* x_g = x + (n * g.ic + gi * g.icg()) * g.h * g.w;
-      T* y_g = y + (n * g.oc + gi * ocg) * p;
-      if (!pointwise) im2col(col, x_g, g);
-      blas_gemm(false, false, ocg, p, k, T(1), w + gi * ocg * k, k, pointwise ? x_g : col, p, T(0),
-                y_g, p);
-      if (b != nullptr) {
-        for (int64_t o = 0; o < ocg; ++o) {
-          const T bias = b[gi * ocg + o];
-          T* plane = y_g + o * p;
-          for (int64_t q = 0; q < p; ++q) plane[q] += bias;
+    errors.run([&] {
+      T* col = pointwise ? nullptr : scratch<T>(static_cast<size_t>(k * p));
+      for (int64_t gi = 0; gi < g.g; ++gi) {
+        const T* x_g = x + (n * g.ic + gi * g.icg()) * g.h * g.w;
+        T* y_g = y + (n * g.oc + gi * ocg) * p;
+        if (!pointwise) im2col(col, x_g, g);
+        blas_gemm(false, false, ocg, p, k, T(1), w + gi * ocg * k, k, pointwise ? x_g : col, p,
+                  T(0), y_g, p);
+        if (b != nullptr) {
+          for (int64_t o = 0; o < ocg; ++o) {
+            const T bias = b[gi * ocg + o];
+            T* plane = y_g + o * p;
+            for (int64_t q = 0; q < p; ++q) plane[q] += bias;
+          }
         }
       }
-    }
+    });
   }
+  errors.rethrow();
 }
 
 template <typename T>
@@ -175,20 +180,24 @@ void gemm_conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGeome
   init_blas_threads();
   const int64_t k = g.icg() * g.kh * g.kw, p = g.oh * g.ow, ocg = g.ocg();
   const bool pointwise = is_pointwise(g);
+  RegionErrors errors;  // scratch() may throw bad_alloc
 #pragma omp parallel for num_threads(batch_threads(g.n)) schedule(static)
   for (int64_t n = 0; n < g.n; ++n) {
-    T* col = pointwise ? nullptr : scratch<T>(static_cast<size_t>(k * p));
-    for (int64_t gi = 0; gi < g.g; ++gi) {
-      T* dx_g = dx + (n * g.ic + gi * g.icg()) * g.h * g.w;
-      const T* dy_g = dy + (n * g.oc + gi * ocg) * p;
-      if (pointwise) {  // add straight into dx (beta 1)
-        blas_gemm(true, false, k, p, ocg, T(1), w + gi * ocg * k, k, dy_g, p, T(1), dx_g, p);
-      } else {
-        blas_gemm(true, false, k, p, ocg, T(1), w + gi * ocg * k, k, dy_g, p, T(0), col, p);
-        col2im_add(dx_g, col, g);
+    errors.run([&] {
+      T* col = pointwise ? nullptr : scratch<T>(static_cast<size_t>(k * p));
+      for (int64_t gi = 0; gi < g.g; ++gi) {
+        T* dx_g = dx + (n * g.ic + gi * g.icg()) * g.h * g.w;
+        const T* dy_g = dy + (n * g.oc + gi * ocg) * p;
+        if (pointwise) {  // add straight into dx (beta 1)
+          blas_gemm(true, false, k, p, ocg, T(1), w + gi * ocg * k, k, dy_g, p, T(1), dx_g, p);
+        } else {
+          blas_gemm(true, false, k, p, ocg, T(1), w + gi * ocg * k, k, dy_g, p, T(0), col, p);
+          col2im_add(dx_g, col, g);
+        }
       }
-    }
+    });
   }
+  errors.rethrow();
 }
 
 template <typename T>
@@ -202,22 +211,26 @@ void gemm_conv2d_backward_weights(T* dw, const T* dy, const T* x, const Conv2dGe
   // NOTE: so the summation order over the batch depends on the thread count (as in any parallel
   // reduction); results agree with the reference to rounding, not bit for bit.
   std::vector<T> partial(static_cast<size_t>(threads - 1) * static_cast<size_t>(dw_size), T(0));
+  RegionErrors errors;  // scratch() may throw bad_alloc
 #pragma omp parallel num_threads(threads)
   {
     const int t = thread_index();
     T* acc = t == 0 ? dw : partial.data() + static_cast<size_t>(t - 1) * dw_size;
-    T* col = pointwise ? nullptr : scratch<T>(static_cast<size_t>(k * p));
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < g.n; ++n) {
-      for (int64_t gi = 0; gi < g.g; ++gi) {
-        const T* x_g = x + (n * g.ic + gi * g.icg()) * g.h * g.w;
-        const T* dy_g = dy + (n * g.oc + gi * ocg) * p;
-        if (!pointwise) im2col(col, x_g, g);
-        blas_gemm(false, true, ocg, k, p, T(1), dy_g, p, pointwise ? x_g : col, p, T(1),
-                  acc + gi * ocg * k, k);
-      }
+      errors.run([&] {
+        T* col = pointwise ? nullptr : scratch<T>(static_cast<size_t>(k * p));
+        for (int64_t gi = 0; gi < g.g; ++gi) {
+          const T* x_g = x + (n * g.ic + gi * g.icg()) * g.h * g.w;
+          const T* dy_g = dy + (n * g.oc + gi * ocg) * p;
+          if (!pointwise) im2col(col, x_g, g);
+          blas_gemm(false, true, ocg, k, p, T(1), dy_g, p, pointwise ? x_g : col, p, T(1),
+                    acc + gi * ocg * k, k);
+        }
+      });
     }
   }
+  errors.rethrow();
   for (int t = 1; t < threads; ++t) {
     const T* part = partial.data() + static_cast<size_t>(t - 1) * dw_size;
     for (int64_t i = 0; i < dw_size; ++i) dw[i] += part[i];
