@@ -2,6 +2,7 @@
 // fixtures from tests/parity/gen/make_fixtures.py (conv_fixtures).
 #include <gtest/gtest.h>
 
+#include "cnnlab/core/backend.hpp"
 #include "cnnlab/ops/conv.hpp"
 #include "parity/parity_support.hpp"
 
@@ -13,7 +14,7 @@ using parity::Inputs;
 // NOTE: float32 atol 1e-5 instead of the default 1e-6: the fast backend's kernels (oneDNN,
 // im2col + sgemm) accumulate in float, and dweight's sums of up to 162 products leave ~2e-6
 // absolute error where they cancel (6e-8 of the largest |dweight|, 36: float32 rounding). The
-// reference kernels, which accumulate in double, meet the default.
+// reference kernels, which accumulate in double, are held to the default as well.
 
 void check_conv2d(const std::string& fixture, bool bias, const ops::Conv2dParams& params) {
   std::vector<std::string> names = {"x", "weight"};
@@ -26,6 +27,9 @@ void check_conv2d(const std::string& fixture, bool bias, const ops::Conv2dParams
                     .grads = names,
                     .op = op,
                     .tol = {.f32 = {.rtol = 1e-5, .atol = 1e-5}}});
+  SCOPED_TRACE("reference backend, default tolerances");
+  BackendGuard reference(Backend::kReference);
+  parity::check_op({.fixture = fixture, .inputs = names, .grads = names, .op = op});
 }
 
 TEST(Conv2dParity, Plain) { check_conv2d("conv2d_plain", true, {}); }
