@@ -2,10 +2,10 @@
 // docs/models.md. The PyTorch twins of these definitions are in tools/torch_reference_models.py.
 #include "cnnlab/models/resnet.hpp"
 
+#include "cnnlab/autograd/node.hpp"
 #include "cnnlab/nn/flatten.hpp"
 #include "cnnlab/nn/init.hpp"
 #include "cnnlab/ops/math.hpp"
-#include "cnnlab/ops/shape_ops.hpp"
 
 namespace cnnlab::models {
 
@@ -51,6 +51,49 @@ std::shared_ptr<nn::Sequential> make_layer(int64_t& inplanes, int64_t planes, in
     layer->push_back(std::make_shared<Block>(inplanes, planes, 1, nullptr, rng));
   }
   return layer;
+}
+
+// He et al.'s option A shortcut as one op, "cifar_shortcut": x[:, :, ::2, ::2] with pad zero
+// channels on each side, i.e. y[n, pad + c, i, j] = x[n, c, 2i, 2j]; its gradient sends
+// dy[n, pad + c, i, j] back to x[n, c, 2i, 2j] and zero elsewhere. Equal to
+// cat({zeros, x[:, :, ::2, ::2], zeros}, 1), which tests/unit/models_resnet_vgg_test.cpp checks,
+// in one pass instead of five ops and their temporaries.
+Tensor option_a_shortcut(const Tensor& x, int64_t pad) {
+  CNNLAB_CHECK(x.dim() == 4, ShapeError, "CifarBasicBlock: expected (N, C, H, W) input, got ",
+               x.shape());
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  const int64_t oh = (h + 1) / 2, ow = (w + 1) / 2, oc = c + 2 * pad;
+  // y (n, oc, oh, ow) <-> x (n, c, h, w): f(y offset, x offset) for every shortcut element
+  auto for_each = [=](auto f) {
+    for (int64_t b = 0; b < n; ++b) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        for (int64_t i = 0; i < oh; ++i) {
+          for (int64_t j = 0; j < ow; ++j)
+            f(((b * oc + pad + ch) * oh + i) * ow + j, ((b * c + ch) * h + 2 * i) * w + 2 * j);
+        }
+      }
+    }
+  };
+  Tensor y = Tensor::zeros({n, oc, oh, ow}, x.dtype());
+  dispatch_float(x.dtype(), "cifar_shortcut", [&](auto tag) {
+    using T = decltype(tag);
+    T* yp = y.data<T>();
+    const T* xp = x.data<T>();
+    for_each([&](int64_t yo, int64_t xo) { yp[yo] = xp[xo]; });
+  });
+  if (autograd::needs_grad({x})) {
+    autograd::record("cifar_shortcut", {x}, y, [=, shape = x.shape()](const Tensor& dy) {
+      Tensor dx = Tensor::zeros(shape, dy.dtype());
+      dispatch_float(dy.dtype(), "cifar_shortcut", [&](auto tag) {
+        using T = decltype(tag);
+        T* dxp = dx.data<T>();
+        const T* dyp = dy.data<T>();
+        for_each([&](int64_t yo, int64_t xo) { dxp[xo] = dyp[yo]; });
+      });
+      return std::vector<Tensor>{dx};
+    });
+  }
+  return y;
 }
 
 }  // namespace
@@ -190,18 +233,7 @@ CifarBasicBlock::CifarBasicBlock(int64_t in_planes, int64_t planes, int64_t stri
 Tensor CifarBasicBlock::forward(const Tensor& x) {
   Tensor out = (*relu)((*bn1)((*conv1)(x)));
   out = (*bn2)((*conv2)(out));
-  Tensor shortcut = x;
-  if (stride_ == 2) {
-    // Option A: x[:, :, ::2, ::2], then zero channels on both sides (no parameters).
-    CNNLAB_CHECK(x.dim() == 4, ShapeError, "CifarBasicBlock: expected (N, C, H, W) input, got ",
-                 x.shape());
-    const Tensor rows = Tensor::arange(0, static_cast<double>(x.size(2)), 2, Dtype::kInt64);
-    const Tensor cols = Tensor::arange(0, static_cast<double>(x.size(3)), 2, Dtype::kInt64);
-    shortcut = ops::index_select(ops::index_select(x, 2, rows), 3, cols);
-    const Tensor zeros = Tensor::zeros(
-        {shortcut.size(0), pad_channels_, shortcut.size(2), shortcut.size(3)}, x.dtype());
-    shortcut = ops::cat({zeros, shortcut, zeros}, 1);
-  }
+  const Tensor shortcut = stride_ == 2 ? option_a_shortcut(x, pad_channels_) : x;
   return (*relu)(ops::add(out, shortcut));
 }
 
