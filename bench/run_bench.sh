@@ -235,6 +235,10 @@ if [[ -x "$CLI" ]] && bench_help="$("$CLI" bench --help 2>&1)"; then
     if grep -q -- '--input' <<<"$bench_help"; then args+=(--input "$input"); fi
     if grep -q -- '--train' <<<"$bench_help"; then args+=(--train); fi
     if grep -q -- '--threads' <<<"$bench_help"; then args+=(--threads "$threads"); fi
+    # the optimizer of parts (c) and (d), so that the profile's optimizer row matches PyTorch's
+    if grep -q -- '--weight-decay' <<<"$bench_help"; then
+      args+=(--lr 0.1 --momentum 0.9 --weight-decay 5e-4)
+    fi
     prof_c="" prof_t=""
     local jargs=() out status=0
     if ((has_json)); then jargs=(--json "$TMP/prof_c_${model}_t$threads.json"); fi

@@ -94,7 +94,8 @@ int run_bench(const Args& args) {
   CLI::App app{
       "Time a model on random data and print per-layer forward and backward times (median over "
       "--iters iterations after --warmup ones). Eval mode without a graph, or with --train a "
-      "training step: forward, cross-entropy, backward, SGD step (lr 0.01, momentum 0.9).",
+      "training step: forward, cross-entropy, backward, SGD step (--lr, --momentum, "
+      "--weight-decay).",
       "cnnlab bench"};
   std::string model, input, json_path, backend_text;
   int64_t batch = 64, num_classes = 10;
@@ -118,6 +119,11 @@ int run_bench(const Args& args) {
   app.add_option("--backend", backend_text,
                  "reference or fast (default: CNNLAB_BACKEND, else fast)");
   app.add_option("--json", json_path, "also write the numbers to this JSON file");
+  double lr = 0.01, momentum = 0.9, weight_decay = 0.0;
+  app.add_option("--lr", lr, "SGD learning rate (--train)")->capture_default_str();
+  app.add_option("--momentum", momentum, "SGD momentum (--train)")->capture_default_str();
+  app.add_option("--weight-decay", weight_decay, "SGD weight decay (--train)")
+      ->capture_default_str();
   parse(app, args);
 
   const models::ModelInfo* info = nullptr;
@@ -158,7 +164,7 @@ int run_bench(const Args& args) {
   std::vector<int64_t> labels(static_cast<size_t>(batch));
   for (int64_t& l : labels) l = static_cast<int64_t>(rng.below(static_cast<uint64_t>(num_classes)));
   const Tensor y = Tensor::from_int64(labels, {batch});
-  optim::Sgd sgd(net->parameters(), {.lr = 0.01, .momentum = 0.9});
+  optim::Sgd sgd(net->parameters(), {.lr = lr, .momentum = momentum, .weight_decay = weight_decay});
 
   autograd::Profiler profiler;
   profiler.attach(*net);
