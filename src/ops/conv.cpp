@@ -125,12 +125,13 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
           std::vector<Tensor> grads(3);
           dispatch_float(dy.dtype(), "conv2d", [&](auto tag) {
             using T = decltype(tag);
-            if (gx) {
+            if (gx && backend() == Backend::kFast) {  // dx is fresh: written, not added to
+              grads[0] = Tensor::empty({g.n, g.ic, g.h, g.w}, dy.dtype());
+              kernels::fast::conv2d_backward_data_overwrite<T>(grads[0].data<T>(), dy.data<T>(),
+                                                               w.data<T>(), g);
+            } else if (gx) {
               grads[0] = Tensor::zeros({g.n, g.ic, g.h, g.w}, dy.dtype());
-              (backend() == Backend::kFast ? kernels::fast::conv2d_backward_data<T>
-                                           : kernels::conv2d_backward_data<T>)(grads[0].data<T>(),
-                                                                               dy.data<T>(),
-                                                                               w.data<T>(), g);
+              kernels::conv2d_backward_data<T>(grads[0].data<T>(), dy.data<T>(), w.data<T>(), g);
             }
             const bool fast = backend() == Backend::kFast;
             if (gb) grads[2] = Tensor::zeros({g.oc}, dy.dtype());

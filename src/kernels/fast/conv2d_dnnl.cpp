@@ -94,14 +94,17 @@ Operand make_input(const memory::desc& user_md, const memory::desc& prim_md) {
 
 // accumulate: the caller's buffer is added to (reorder with a sum post-op), so the primitive always
 // writes its own buffer; otherwise it writes the caller's buffer directly when the formats agree.
-Operand make_output(const memory::desc& user_md, const memory::desc& prim_md, bool accumulate) {
+// `shared`, when given, is an existing primitive-side buffer of prim_md to reuse.
+Operand make_output(const memory::desc& user_md, const memory::desc& prim_md, bool accumulate,
+                    const memory* shared = nullptr) {
   Operand op;
   op.user = memory(user_md, cpu_engine(), DNNL_MEMORY_NONE);
   if (prim_md == user_md && !accumulate) {
     op.prim = op.user;
     return op;
   }
-  op.prim = memory(prim_md, cpu_engine());
+  op.prim = shared != nullptr ? memory(prim_md, cpu_engine(), shared->get_data_handle())
+                              : memory(prim_md, cpu_engine());
   dnnl::primitive_attr attr;
   if (accumulate) {
     dnnl::post_ops ops;
@@ -123,7 +126,9 @@ struct Plan {
   std::unordered_map<int, memory> args;  // the convolution's arguments
   Operand a, b, c;                       // forward: src, weights, dst; bwd data: diff_dst,
                                          // weights, diff_src; bwd weights: src, diff_dst, diff_w
-  memory bias;                           // forward: the bias (user); bwd weights: diff_bias (own)
+  Operand c_write;  // bwd data only: diff_src overwritten instead of added to (same prim buffer)
+  int c_arg = 0;    // the convolution's argument that c (or c_write) is
+  memory bias;      // forward: the bias (user); bwd weights: diff_bias (own)
   memory scratchpad;
 };
 
@@ -220,6 +225,8 @@ std::unique_ptr<Plan> build(Direction dir, const Conv2dGeometry& g, bool bias, D
     plan->a = make_input(dst, pd.diff_dst_desc());
     plan->b = make_input(wei, pd.weights_desc());
     plan->c = make_output(src, pd.diff_src_desc(), true);
+    plan->c_write = make_output(src, pd.diff_src_desc(), false, &plan->c.prim);
+    plan->c_arg = DNNL_ARG_DIFF_SRC;
     plan->args = {{DNNL_ARG_DIFF_DST, plan->a.prim},
                   {DNNL_ARG_WEIGHTS, plan->b.prim},
                   {DNNL_ARG_DIFF_SRC, plan->c.prim}};
@@ -283,16 +290,23 @@ std::shared_ptr<Plan> plan_for(Direction dir, const Conv2dGeometry& g, bool bias
 
 void* handle(const float* p) { return const_cast<float*>(p); }
 
-// Input reorders, the convolution, output reorders, all on the plan's stream. A oneDNN failure
-// (for example a scratch allocation inside oneDNN) becomes a StateError naming the pass.
-void run(Plan& plan, const char* pass) {
+// Input reorders, the convolution, output reorders, all on the plan's stream; `out` is plan.c or
+// plan.c_write. A oneDNN failure (for example a scratch allocation inside oneDNN) becomes a
+// StateError naming the pass.
+void run(Plan& plan, const char* pass, Operand& out) {
   try {
     dnnl::stream& s = plan.stream;
     for (Operand* op : {&plan.a, &plan.b}) {
       if (op->reordered) op->reorder.execute(s, op->user, op->prim);
     }
-    plan.conv.execute(s, plan.args);
-    if (plan.c.reordered) plan.c.reorder.execute(s, plan.c.prim, plan.c.user);
+    if (&out == &plan.c) {
+      plan.conv.execute(s, plan.args);
+    } else {
+      std::unordered_map<int, memory> args = plan.args;
+      args[plan.c_arg] = out.prim;
+      plan.conv.execute(s, args);
+    }
+    if (out.reordered) out.reorder.execute(s, out.prim, out.user);
     s.wait();
   } catch (const dnnl::error& e) {
     throw StateError(detail::concat("conv2d (oneDNN): expected the ", pass,
@@ -310,17 +324,18 @@ void dnnl_conv2d_forward(float* y, const float* x, const float* w, const float* 
   plan->b.user.set_data_handle(handle(w));
   plan->c.user.set_data_handle(y);
   if (b != nullptr) plan->bias.set_data_handle(handle(b));
-  run(*plan, "forward");
+  run(*plan, "forward", plan->c);
 }
 
 void dnnl_conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv2dGeometry& g,
-                               DnnlLayout layout) {
+                               DnnlLayout layout, bool accumulate) {
   const std::shared_ptr<Plan> plan = plan_for(Direction::kBackwardData, g, false, layout);
   const std::lock_guard<std::mutex> lock(plan->mutex);
   plan->a.user.set_data_handle(handle(dy));
   plan->b.user.set_data_handle(handle(w));
-  plan->c.user.set_data_handle(dx);
-  run(*plan, "backward-data");
+  Operand& out = accumulate ? plan->c : plan->c_write;
+  out.user.set_data_handle(dx);
+  run(*plan, "backward-data", out);
 }
 
 void dnnl_conv2d_backward_weights(float* dw, float* db, const float* dy, const float* x,
@@ -331,7 +346,7 @@ void dnnl_conv2d_backward_weights(float* dw, float* db, const float* dy, const f
   plan->a.user.set_data_handle(handle(x));
   plan->b.user.set_data_handle(handle(dy));
   plan->c.user.set_data_handle(dw);
-  run(*plan, "backward-weights");
+  run(*plan, "backward-weights", plan->c);
   if (db != nullptr) {
     const float* part = static_cast<const float*>(plan->bias.get_data_handle());
     for (int64_t o = 0; o < g.oc; ++o) db[o] += part[o];

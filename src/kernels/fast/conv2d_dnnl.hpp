@@ -24,9 +24,11 @@ enum class DnnlLayout {
 void dnnl_conv2d_forward(float* y, const float* x, const float* w, const float* b,
                          const Conv2dGeometry& g, DnnlLayout layout = DnnlLayout::kAny);
 
-/// dx += d(sum dy*y)/dx in float32. dx (N, IC, H, W), dy (N, OC, OH, OW), w (OC, IC/G, KH, KW).
+/// dx += d(sum dy*y)/dx in float32, or with accumulate = false dx = d(sum dy*y)/dx (dx is then
+/// never read: no zero fill and no read pass for a fresh gradient).
+/// dx (N, IC, H, W), dy (N, OC, OH, OW), w (OC, IC/G, KH, KW).
 void dnnl_conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv2dGeometry& g,
-                               DnnlLayout layout = DnnlLayout::kAny);
+                               DnnlLayout layout = DnnlLayout::kAny, bool accumulate = true);
 
 /// dw += d(sum dy*y)/dw and, when db is not nullptr, db += sum of dy over N, OH, OW, in one pass.
 /// dw (OC, IC/G, KH, KW), db (OC) or nullptr, dy (N, OC, OH, OW), x (N, IC, H, W).

@@ -277,6 +277,17 @@ void conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGeometry& 
 }
 
 template <typename T>
+void conv2d_backward_data_overwrite(T* dx, const T* dy, const T* w, const Conv2dGeometry& g) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_dnnl(g, Pass::kBackwardData)) {
+      return dnnl_conv2d_backward_data(dx, dy, w, g, DnnlLayout::kAny, /*accumulate=*/false);
+    }
+  }
+  std::fill_n(dx, g.n * g.ic * g.h * g.w, T(0));
+  gemm_conv2d_backward_data(dx, dy, w, g);
+}
+
+template <typename T>
 void conv2d_backward_weights_bias(T* dw, T* db, const T* dy, const T* x, const Conv2dGeometry& g) {
   if constexpr (std::is_same_v<T, float>) {
     if (use_dnnl(g, Pass::kBackwardWeights)) return dnnl_conv2d_backward_weights(dw, db, dy, x, g);
@@ -290,15 +301,16 @@ void conv2d_backward_weights(T* dw, const T* dy, const T* x, const Conv2dGeometr
   conv2d_backward_weights_bias<T>(dw, nullptr, dy, x, g);
 }
 
-#define CNNLAB_INSTANTIATE(T)                                                                    \
-  template void gemm_conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&); \
-  template void gemm_conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);     \
-  template void gemm_conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);  \
-  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&);      \
-  template void conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);          \
-  template void conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);       \
-  template void conv2d_backward_weights_bias<T>(T*, T*, const T*, const T*,                      \
-                                                const Conv2dGeometry&);                          \
+#define CNNLAB_INSTANTIATE(T)                                                                     \
+  template void gemm_conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&);  \
+  template void gemm_conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);      \
+  template void gemm_conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);   \
+  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&);       \
+  template void conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);           \
+  template void conv2d_backward_data_overwrite<T>(T*, const T*, const T*, const Conv2dGeometry&); \
+  template void conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);        \
+  template void conv2d_backward_weights_bias<T>(T*, T*, const T*, const T*,                       \
+                                                const Conv2dGeometry&);                           \
   template void conv2d_backward_bias<T>(T*, const T*, const Conv2dGeometry&);
 CNNLAB_INSTANTIATE(float)
 CNNLAB_INSTANTIATE(double)

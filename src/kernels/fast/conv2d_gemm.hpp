@@ -20,6 +20,11 @@ void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeomet
 /// dx += d(sum dy*y)/dx. Adds into dx. dx (N, IC, H, W), dy (N, OC, OH, OW), w (OC, IC/G, KH, KW).
 template <typename T>
 void conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGeometry& g);
+/// As conv2d_backward_data, but dx is overwritten, never read: for a freshly allocated gradient,
+/// where oneDNN then skips the zero fill and the read of an accumulation (the im2col path zero-
+/// fills dx itself and adds).
+template <typename T>
+void conv2d_backward_data_overwrite(T* dx, const T* dy, const T* w, const Conv2dGeometry& g);
 
 /// dw += d(sum dy*y)/dw. Adds into dw. dw (OC, IC/G, KH, KW), dy (N, OC, OH, OW), x (N, IC, H, W).
 template <typename T>

@@ -119,6 +119,21 @@ void fast_backward_data(Impl impl, T* dx, const T* dy, const T* w, const Conv2dG
   f::conv2d_backward_data<T>(dx, dy, w, g);
 }
 
+// dx overwritten (never read): the dispatcher's form, or oneDNN's accumulate = false.
+template <typename T>
+void fast_backward_data_overwrite(Impl impl, T* dx, const T* dy, const T* w,
+                                  const Conv2dGeometry& g) {
+  namespace f = kernels::fast;
+  if constexpr (std::is_same_v<T, float>) {
+    if (impl == Impl::kDnnlAny || impl == Impl::kDnnlPlain) {
+      return f::dnnl_conv2d_backward_data(
+          dx, dy, w, g, impl == Impl::kDnnlAny ? f::DnnlLayout::kAny : f::DnnlLayout::kPlain,
+          /*accumulate=*/false);
+    }
+  }
+  f::conv2d_backward_data_overwrite<T>(dx, dy, w, g);
+}
+
 // dw and, when db is not nullptr, db.
 template <typename T>
 void fast_backward_weights(Impl impl, T* dw, T* db, const T* dy, const T* x,
@@ -165,6 +180,14 @@ void expect_fast_matches_reference(const Conv2dGeometry& g, bool with_bias, doub
   kernels::conv2d_backward_data<T>(dx_ref.data<T>(), dy.data<T>(), w.data<T>(), g);
   fast_backward_data<T>(impl, dx_fast.data<T>(), dy.data<T>(), w.data<T>(), g);
   EXPECT_TRUE(close(dx_fast, dx_ref, rtol)) << "backward data";
+  if (impl == Impl::kDispatch || impl == Impl::kDnnlAny || impl == Impl::kDnnlPlain) {
+    // the overwrite form on a NaN-filled buffer: equal to the reference added into zeros
+    const Tensor dx_zero_ref = Tensor::zeros(x.shape(), dt);
+    kernels::conv2d_backward_data<T>(dx_zero_ref.data<T>(), dy.data<T>(), w.data<T>(), g);
+    const Tensor dx_over = Tensor::full(x.shape(), std::nan(""), dt);
+    fast_backward_data_overwrite<T>(impl, dx_over.data<T>(), dy.data<T>(), w.data<T>(), g);
+    EXPECT_TRUE(close(dx_over, dx_zero_ref, rtol)) << "backward data, overwriting";
+  }
 
   const Tensor dw_ref = dw0.clone(), dw_fast = dw0.clone();
   const Tensor db_ref = db0.clone(), db_fast = db0.clone();
@@ -259,7 +282,8 @@ INSTANTIATE_TEST_SUITE_P(Impls, Conv2dFastKernelFloat32,
 TEST(Conv2dFastKernel, GemmMatchesReferenceFloat64OnNamedShapes) {
   uint64_t seed = 300;
   for (const Conv2dGeometry& g : named_geometries()) {
-    expect_fast_matches_reference<double>(g, seed % 2 == 0, 1e-12, seed++, Impl::kGemm);
+    const bool bias = seed % 2 == 0;
+    expect_fast_matches_reference<double>(g, bias, 1e-12, seed++, Impl::kGemm);
   }
 }
 
