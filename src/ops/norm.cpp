@@ -114,18 +114,26 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
         [x = input.detach(), w = weight.defined() ? weight.detach() : Tensor(),
          mean = std::move(mean), inv_std = std::move(inv_std), g, training = params.training, gx,
          gw, gb](const Tensor& dy) {
-          Tensor dx = gx ? Tensor::zeros(x.shape(), dy.dtype()) : Tensor();
+          // the fast kernel writes a fresh dx outright; the reference one adds into zeros
+          Tensor dx = !gx      ? Tensor()
+                      : fast() ? Tensor::empty(x.shape(), dy.dtype())
+                               : Tensor::zeros(x.shape(), dy.dtype());
           Tensor dw = gw ? Tensor::zeros({g.c}, dy.dtype()) : Tensor();
           Tensor db = gb ? Tensor::zeros({g.c}, dy.dtype()) : Tensor();
           dispatch_float(dy.dtype(), "batch_norm", [&](auto tag) {
             using T = decltype(tag);
-            (fast() ? kernels::fast::batch_norm_backward<T>
-                    : kernels::batch_norm_backward<T>)(gx ? dx.data<T>() : nullptr,
-                                                       gw ? dw.data<T>() : nullptr,
-                                                       gb ? db.data<T>() : nullptr, dy.data<T>(),
-                                                       x.data<T>(), mean.data(), inv_std.data(),
-                                                       w.defined() ? w.data<T>() : nullptr, g,
-                                                       training);
+            T* dxp = gx ? dx.data<T>() : nullptr;
+            T* dwp = gw ? dw.data<T>() : nullptr;
+            T* dbp = gb ? db.data<T>() : nullptr;
+            const T* wp = w.defined() ? w.data<T>() : nullptr;
+            if (fast()) {
+              kernels::fast::batch_norm_backward<T>(dxp, dwp, dbp, dy.data<T>(), x.data<T>(),
+                                                    mean.data(), inv_std.data(), wp, g, training,
+                                                    /*overwrite_dx=*/true);
+            } else {
+              kernels::batch_norm_backward<T>(dxp, dwp, dbp, dy.data<T>(), x.data<T>(), mean.data(),
+                                              inv_std.data(), wp, g, training);
+            }
           });
           return std::vector<Tensor>{dx, dw, db};
         });

@@ -72,7 +72,7 @@ void batch_norm_apply(T* y, const T* x, const double* mean, const double* inv_st
 template <typename T>
 void batch_norm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const double* mean,
                          const double* inv_std, const T* weight, const BatchNormGeometry& g,
-                         bool training) {
+                         bool training, bool overwrite_dx) {
   const double m = static_cast<double>(g.count());
   over_channels(g, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
@@ -108,19 +108,25 @@ void batch_norm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const dou
         const T* xp = x + (n * g.c + c) * g.s;
         const T* dyp = dy + (n * g.c + c) * g.s;
         T* dxp = dx + (n * g.c + c) * g.s;
+        if (overwrite_dx) {
 #pragma omp simd
-        for (int64_t i = 0; i < g.s; ++i) dxp[i] += kk * dyp[i] - p * (xp[i] - mu_t) - q;
+          for (int64_t i = 0; i < g.s; ++i) dxp[i] = kk * dyp[i] - p * (xp[i] - mu_t) - q;
+        } else {
+#pragma omp simd
+          for (int64_t i = 0; i < g.s; ++i) dxp[i] += kk * dyp[i] - p * (xp[i] - mu_t) - q;
+        }
       }
     }
   });
 }
 
-#define CNNLAB_INSTANTIATE(T)                                                              \
-  template void batch_norm_stats<T>(double*, double*, const T*, const BatchNormGeometry&); \
-  template void batch_norm_apply<T>(T*, const T*, const double*, const double*, const T*,  \
-                                    const T*, const BatchNormGeometry&);                   \
-  template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const double*,      \
-                                       const double*, const T*, const BatchNormGeometry&, bool);
+#define CNNLAB_INSTANTIATE(T)                                                                   \
+  template void batch_norm_stats<T>(double*, double*, const T*, const BatchNormGeometry&);      \
+  template void batch_norm_apply<T>(T*, const T*, const double*, const double*, const T*,       \
+                                    const T*, const BatchNormGeometry&);                        \
+  template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const double*,           \
+                                       const double*, const T*, const BatchNormGeometry&, bool, \
+                                       bool);
 CNNLAB_INSTANTIATE(float)
 CNNLAB_INSTANTIATE(double)
 #undef CNNLAB_INSTANTIATE

@@ -15,9 +15,11 @@ void batch_norm_stats(double* mean, double* var, const T* x, const BatchNormGeom
 template <typename T>
 void batch_norm_apply(T* y, const T* x, const double* mean, const double* inv_std, const T* weight,
                       const T* bias, const BatchNormGeometry& g);
+/// As kernels::batch_norm_backward; with overwrite_dx, dx is written instead of added to (it is
+/// never read: for a fresh gradient, no zero fill and no read pass).
 template <typename T>
 void batch_norm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const double* mean,
                          const double* inv_std, const T* weight, const BatchNormGeometry& g,
-                         bool training);
+                         bool training, bool overwrite_dx = false);
 
 }  // namespace cnnlab::kernels::fast
