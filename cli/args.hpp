@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cnnlab/core/backend.hpp"
 #include "commands.hpp"
 
 namespace cnnlab::cli {
@@ -24,6 +25,20 @@ inline void parse(CLI::App& app, const Args& args) {
   } catch (const CLI::ParseError& e) {
     throw UsageError(e.what());
   }
+}
+
+/// Adds --threads N to a command that runs kernels: the worker threads of the fast backend.
+inline CLI::Option* add_threads_option(CLI::App& app, int64_t& threads) {
+  return app
+      .add_option("--threads", threads,
+                  "worker threads of the fast kernels (0 = OMP_NUM_THREADS, else all cores)")
+      ->capture_default_str();
+}
+
+/// Checks --threads (UsageError below 0) and applies it (0 keeps OpenMP's default).
+inline void apply_threads_option(int64_t threads) {
+  if (threads < 0) throw UsageError("--threads: expected >= 0, got " + std::to_string(threads));
+  set_num_threads(static_cast<int>(threads));
 }
 
 }  // namespace cnnlab::cli

@@ -99,7 +99,8 @@ int run_bench(const Args& args) {
       "cnnlab bench"};
   std::string model, input, json_path, backend_text;
   int64_t batch = 64, num_classes = 10;
-  int iters = 10, warmup = 3, threads = 0;
+  int iters = 10, warmup = 3;
+  int64_t threads = 0;
   bool train = false;
   std::vector<int64_t> hidden = {256, 128};
   std::string models_help = "model to time:";
@@ -107,9 +108,7 @@ int run_bench(const Args& args) {
   app.add_option("--model", model, models_help)->required();
   app.add_option("--batch", batch, "images per step")->capture_default_str();
   app.add_flag("--train", train, "time training steps instead of inference");
-  app.add_option("--threads", threads,
-                 "worker threads of the fast kernels (0 = OMP_NUM_THREADS, else all cores)")
-      ->capture_default_str();
+  add_threads_option(app, threads);
   app.add_option("--iters", iters, "timed iterations")->capture_default_str();
   app.add_option("--warmup", warmup, "untimed iterations first")->capture_default_str();
   app.add_option("--input", input,
@@ -138,7 +137,6 @@ int run_bench(const Args& args) {
   if (batch < 1) throw UsageError("--batch: expected >= 1, got " + std::to_string(batch));
   if (iters < 1) throw UsageError("--iters: expected >= 1, got " + std::to_string(iters));
   if (warmup < 0) throw UsageError("--warmup: expected >= 0, got " + std::to_string(warmup));
-  if (threads < 0) throw UsageError("--threads: expected >= 0, got " + std::to_string(threads));
   if (num_classes < 1) throw UsageError("--num-classes: expected >= 1");
   if (input.empty()) input = default_input(*info);
   const Shape shape = parse_input(input);
@@ -149,7 +147,7 @@ int run_bench(const Args& args) {
       throw UsageError(std::string("--backend: ") + e.what());
     }
   }
-  set_num_threads(threads);
+  apply_threads_option(threads);
 
   Rng rng(0);
   std::shared_ptr<nn::Module> net;

@@ -12,7 +12,10 @@ int run_eval(const Args& args) {
   std::string run_dir, data;
   app.add_option("run", run_dir, "a run directory written by cnnlab train")->required();
   app.add_option("--data", data, "evaluate on this dataset's test split instead");
+  int64_t threads = 0;
+  add_threads_option(app, threads);
   parse(app, args);
+  apply_threads_option(threads);
 
   train::LoadedRun run = train::load_run(run_dir);
   // the run's own test set as it was evaluated (test_limit), or all of --data's

@@ -20,7 +20,10 @@ int run_predict(const Args& args) {
   app.add_option("run", run_dir, "a run directory written by cnnlab train")->required();
   app.add_option("images", images, "image files")->required();
   app.add_option("--top-k", top_k, "how many classes to show")->capture_default_str();
+  int64_t threads = 0;
+  add_threads_option(app, threads);
   parse(app, args);
+  apply_threads_option(threads);
   if (top_k < 1) throw UsageError("--top-k: expected >= 1");
 
   train::LoadedRun run = train::load_run(run_dir);

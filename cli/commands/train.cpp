@@ -52,9 +52,7 @@ int run_train(const Args& args) {
   app.add_option("--clip-grad-norm", c.clip_grad_norm, "clip the gradient norm (0 = off)")
       ->capture_default_str();
   app.add_option("--seed", c.seed, "seed of every random draw")->capture_default_str();
-  app.add_option("--threads", c.threads,
-                 "worker threads of the fast kernels (0 = OMP_NUM_THREADS, else all cores)")
-      ->capture_default_str();
+  add_threads_option(app, c.threads);
   app.add_option("--out", c.out, "the run directory to create");
   std::string resume_dir;
   app.add_option("--resume", resume_dir, "continue the run in this directory");
@@ -63,7 +61,7 @@ int run_train(const Args& args) {
   parse(app, args);
 
   if (resume_dir.empty() && c.out.empty()) throw UsageError("expected --out DIR (or --resume DIR)");
-  if (c.threads < 0) throw UsageError("--threads: expected >= 0");
+  if (c.threads < 0) throw UsageError("--threads: expected >= 0, got " + std::to_string(c.threads));
   if (c.epochs < 1) throw UsageError("--epochs: expected >= 1, got " + std::to_string(c.epochs));
   if (c.batch_size < 1) {
     throw UsageError("--batch-size: expected >= 1, got " + std::to_string(c.batch_size));

@@ -50,6 +50,8 @@ strip_time() { sed -E 's/"(seconds|images_per_second)": ?[0-9.e+-]+//g' "$1"; }
 # eval, predict, summary, report
 "$CNNLAB" eval full > eval.log 2>&1 || fail "eval failed: $(cat eval.log)"
 grep -q "accuracy" eval.log && grep -q "confusion matrix" eval.log || fail "eval output: $(cat eval.log)"
+"$CNNLAB" eval full --threads 1 > eval1.log 2>&1 || fail "eval --threads 1 failed: $(cat eval1.log)"
+grep -q "accuracy" eval1.log || fail "eval --threads 1 output: $(cat eval1.log)"
 png=$(ls full/misclassified/*.png | head -1)
 "$CNNLAB" predict full "$png" --top-k 2 > predict.log 2>&1 || fail "predict failed: $(cat predict.log)"
 [ "$(grep -c '%' predict.log)" -eq 2 ] || fail "predict should print 2 classes: $(cat predict.log)"
@@ -83,6 +85,7 @@ expect 1 "already holds a run" -- "$CNNLAB" train --model mlp "${SMALL[@]}" --ou
 touch afile
 expect 1 "afile/run" -- "$CNNLAB" train --model softmax "${SMALL[@]}" --out afile/run
 expect 1 "no_run/config.json" -- "$CNNLAB" eval no_run
+expect 2 "--threads: expected >= 0, got -1" -- "$CNNLAB" eval full --threads -1
 
 # a checkpoint of another model: nothing in the run is changed
 "$CNNLAB" train --model softmax --epochs 1 "${SMALL[@]}" --out other > /dev/null 2>&1 || fail "train softmax"
