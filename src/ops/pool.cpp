@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <limits>
-#include <utility>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
