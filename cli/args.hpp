@@ -3,9 +3,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "cnnlab/core/backend.hpp"
+#include "cnnlab/tensor/shape.hpp"
 #include "commands.hpp"
 
 namespace cnnlab::cli {
@@ -25,6 +28,31 @@ inline void parse(CLI::App& app, const Args& args) {
   } catch (const CLI::ParseError& e) {
     throw UsageError(e.what());
   }
+}
+
+/// Parses an --input shape "C x H x W" such as "1x28x28" into (C, H, W). Throws UsageError
+/// ("--input: expected C x H x W such as 1x28x28, got '...'") for anything else.
+inline Shape parse_input_shape(const std::string& text) {
+  const std::string message = "--input: expected C x H x W such as 1x28x28, got '" + text + "'";
+  Shape s;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t x = text.find('x', start);
+    const std::string part =
+        text.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(part, &used);
+      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
+      s.push_back(v);
+    } catch (const std::exception&) {
+      throw UsageError(message);
+    }
+    if (x == std::string::npos) break;
+    start = x + 1;
+  }
+  if (s.rank() != 3) throw UsageError(message);
+  return s;
 }
 
 /// Adds --threads N to a command that runs kernels: the worker threads of the fast backend.

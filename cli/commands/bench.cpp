@@ -21,31 +21,6 @@ namespace {
 
 using autograd::detail::now_ns;
 
-// "1x28x28" -> (1, 28, 28).
-// NOTE: the same parser as cnnlab summary's (a candidate for args.hpp).
-Shape parse_input(const std::string& text) {
-  const std::string message = "--input: expected C x H x W such as 1x28x28, got '" + text + "'";
-  Shape s;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t x = text.find('x', start);
-    const std::string part =
-        text.substr(start, x == std::string::npos ? std::string::npos : x - start);
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(part, &used);
-      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
-      s.push_back(v);
-    } catch (const std::exception&) {
-      throw UsageError(message);
-    }
-    if (x == std::string::npos) break;
-    start = x + 1;
-  }
-  if (s.rank() != 3) throw UsageError(message);
-  return s;
-}
-
 // NOTE: the registry does not record a model's natural input. The Fashion-MNIST models take
 // 1x28x28 (summary's default); a model whose name or description says CIFAR or 32 x 32 takes
 // 3x32x32. --input overrides both.
@@ -139,7 +114,7 @@ int run_bench(const Args& args) {
   if (warmup < 0) throw UsageError("--warmup: expected >= 0, got " + std::to_string(warmup));
   if (num_classes < 1) throw UsageError("--num-classes: expected >= 1");
   if (input.empty()) input = default_input(*info);
-  const Shape shape = parse_input(input);
+  const Shape shape = parse_input_shape(input);
   if (!backend_text.empty()) {
     try {
       set_backend(parse_backend(backend_text));

@@ -7,33 +7,7 @@
 #include "cnnlab/models/registry.hpp"
 
 namespace cnnlab::cli {
-namespace {
-
-// "1x28x28" -> (1, 28, 28)
-Shape parse_shape(const std::string& text) {
-  Shape s;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t x = text.find('x', start);
-    const std::string part =
-        text.substr(start, x == std::string::npos ? std::string::npos : x - start);
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(part, &used);
-      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
-      s.push_back(v);
-    } catch (const std::exception&) {
-      throw UsageError("--input: expected C x H x W such as 1x28x28, got '" + text + "'");
-    }
-    if (x == std::string::npos) break;
-    start = x + 1;
-  }
-  if (s.rank() != 3)
-    throw UsageError("--input: expected C x H x W such as 1x28x28, got '" + text + "'");
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int run_summary(const Args& args) {
   CLI::App app{"Per-layer output shapes, the (W - F + 2P)/S + 1 rule, parameters and FLOPs.",
@@ -47,7 +21,7 @@ int run_summary(const Args& args) {
   app.add_option("--num-classes", num_classes)->capture_default_str();
   app.add_option("--hidden", hidden, "MLP hidden widths")->delimiter(',')->capture_default_str();
   parse(app, args);
-  const Shape shape = parse_shape(input);
+  const Shape shape = parse_input_shape(input);
   bool known = false;
   std::string names;
   for (const auto& m : models::model_table()) {
