@@ -15,6 +15,7 @@
 #include "cnnlab/models/registry.hpp"
 #include "cnnlab/ops/loss.hpp"
 #include "cnnlab/optim/sgd.hpp"
+#include "cnnlab/tensor/storage.hpp"
 
 namespace cnnlab::cli {
 namespace {
@@ -172,6 +173,9 @@ int run_bench(const Args& args) {
   };
 
   for (int i = 0; i < warmup; ++i) step(nullptr);
+  // tensor buffers the caching allocator had to take from the system during the timed steps
+  // (0 in steady state: every step reuses the previous step's blocks)
+  const int64_t fresh_before = CachingAllocator::instance().stats().fresh_allocations;
   // NOTE: profiled and plain steps alternate so that both see the same machine state; the plain
   // ones measure what the profiler itself costs.
   for (int i = 0; i < iters; ++i) {
@@ -298,6 +302,8 @@ int run_bench(const Args& args) {
     std::printf("%-*s %6d %10.3f %10.3f %10.3f %6.1f\n", type_width, t.type.c_str(), counts[t.type],
                 t.forward_ms, t.backward_ms, t.total(), pct(t.total()));
   }
+  const int64_t fresh_allocations =
+      CachingAllocator::instance().stats().fresh_allocations - fresh_before;
   const double plain_ms = median_ms(plain_step_ns);
   const double min_ms =
       1e-6 * static_cast<double>(*std::min_element(step_ns.begin(), step_ns.end()));
@@ -310,6 +316,8 @@ int run_bench(const Args& args) {
       "profiler %.3f ms, %.0f images/s\n",
       measured_ms, min_ms, max_ms, images_per_s, plain_ms,
       plain_ms > 0 ? 1e3 * static_cast<double>(batch) / plain_ms : 0.0);
+  std::printf("fresh tensor allocations in the %d timed steps: %lld (0: every buffer reused)\n",
+              2 * iters, static_cast<long long>(fresh_allocations));
 
   if (!json_path.empty()) {
     nlohmann::ordered_json j;
@@ -343,6 +351,7 @@ int run_bench(const Args& args) {
     j["zero_grad_ms"] = zero_grad_ms;
     j["optimizer_ms"] = optimizer_ms;
     j["engine_ms"] = engine_ms;
+    j["fresh_allocations"] = fresh_allocations;
     j["other_ms"] = other_ms;
     j["step_ms"] = step_ms;
     j["step_measured_median_ms"] = measured_ms;

@@ -144,13 +144,15 @@ else
 fi
 
 # bench: a per-layer table of a training step (and --json); bad flags are usage errors
-"$CNNLAB" bench --model lenet5 --batch 4 --iters 2 --warmup 1 --train --threads 1 --json bench.json > bench.log 2>&1 ||
+"$CNNLAB" bench --model lenet5 --batch 4 --iters 2 --warmup 2 --train --threads 1 --json bench.json > bench.log 2>&1 ||
   fail "bench failed: $(cat bench.log)"
 for row in "features.0 *Conv2d *4x6x28x28" "features.2 *MaxPool2d" "classifier.4 *Linear *4x10" \
            "optimizer *SGD step" "step *sum of the medians" "Conv2d *2 "; do
   grep -q "^$row" bench.log || fail "bench lacks the row '$row': $(cat bench.log)"
 done
 grep -q '"path": "features.3"' bench.json || fail "bench.json lacks features.3: $(cat bench.json)"
+grep -q "fresh tensor allocations in the 4 timed steps: 0 " bench.log ||
+  fail "training steps after two warm-up steps should reuse every buffer: $(grep fresh bench.log)"
 "$CNNLAB" bench --model lenet5 --batch 2 --iters 1 --warmup 0 > bench_eval.log 2>&1 ||
   fail "bench (eval) failed: $(cat bench_eval.log)"
 grep -q "inference (eval mode, no graph)" bench_eval.log || fail "bench eval: $(cat bench_eval.log)"
