@@ -22,21 +22,14 @@
 #include "cnnlab/ops/loss.hpp"
 #include "cnnlab/optim/sgd.hpp"
 #include "cnnlab/tensor/tensor.hpp"
+#include "timing.hpp"
 
 namespace {
 
 using namespace cnnlab;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 struct Options {
   int64_t steps = 20;  // timed steps / passes / calls
