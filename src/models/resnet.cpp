@@ -4,6 +4,7 @@
 
 #include "cnnlab/autograd/node.hpp"
 #include "cnnlab/nn/flatten.hpp"
+#include "cnnlab/nn/fusion.hpp"
 #include "cnnlab/nn/init.hpp"
 #include "cnnlab/ops/math.hpp"
 
@@ -132,8 +133,8 @@ BasicBlock::BasicBlock(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor out = (*relu)((*bn1)((*conv1)(x)));
-  out = (*bn2)((*conv2)(out));
+  Tensor out = nn::conv_bn_relu(*conv1, bn1.get(), relu.get(), x);
+  out = nn::conv_bn_relu(*conv2, bn2.get(), nullptr, out);
   const Tensor identity = downsample ? (*downsample)(x) : x;
   return (*relu)(ops::add(out, identity));
 }
@@ -152,9 +153,9 @@ Bottleneck::Bottleneck(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor out = (*relu)((*bn1)((*conv1)(x)));
-  out = (*relu)((*bn2)((*conv2)(out)));
-  out = (*bn3)((*conv3)(out));
+  Tensor out = nn::conv_bn_relu(*conv1, bn1.get(), relu.get(), x);
+  out = nn::conv_bn_relu(*conv2, bn2.get(), relu.get(), out);
+  out = nn::conv_bn_relu(*conv3, bn3.get(), nullptr, out);
   const Tensor identity = downsample ? (*downsample)(x) : x;
   return (*relu)(ops::add(out, identity));
 }
@@ -206,7 +207,7 @@ ResNet::ResNet(const ResNetOptions& o, Rng& rng) : Module("ResNet"), options_(o)
 }
 
 Tensor ResNet::forward(const Tensor& input) {
-  Tensor x = (*maxpool)((*relu)((*bn1)((*conv1)(input))));
+  Tensor x = (*maxpool)(nn::conv_bn_relu(*conv1, bn1.get(), relu.get(), input));
   x = (*layer4)((*layer3)((*layer2)((*layer1)(x))));
   return (*fc)((*avgpool)(x).flatten(1));
 }
@@ -231,8 +232,8 @@ CifarBasicBlock::CifarBasicBlock(int64_t in_planes, int64_t planes, int64_t stri
 }
 
 Tensor CifarBasicBlock::forward(const Tensor& x) {
-  Tensor out = (*relu)((*bn1)((*conv1)(x)));
-  out = (*bn2)((*conv2)(out));
+  Tensor out = nn::conv_bn_relu(*conv1, bn1.get(), relu.get(), x);
+  out = nn::conv_bn_relu(*conv2, bn2.get(), nullptr, out);
   const Tensor shortcut = stride_ == 2 ? option_a_shortcut(x, pad_channels_) : x;
   return (*relu)(ops::add(out, shortcut));
 }
@@ -270,7 +271,7 @@ CifarResNet::CifarResNet(const CifarResNetOptions& o, Rng& rng)
 }
 
 Tensor CifarResNet::forward(const Tensor& input) {
-  Tensor x = (*relu)((*bn1)((*conv1)(input)));
+  Tensor x = nn::conv_bn_relu(*conv1, bn1.get(), relu.get(), input);
   x = (*layer3)((*layer2)((*layer1)(x)));
   return (*fc)((*avgpool)(x).flatten(1));
 }

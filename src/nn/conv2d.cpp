@@ -42,12 +42,13 @@ Conv2d::Conv2d(const Conv2dOptions& options, Rng& rng) : Module("Conv2d"), optio
   }
 }
 
-Tensor Conv2d::forward(const Tensor& input) {
-  return ops::conv2d(input, weight_, bias_,
-                     {.stride = options_.stride,
-                      .padding = options_.padding,
-                      .dilation = options_.dilation,
-                      .groups = options_.groups});
+Tensor Conv2d::forward(const Tensor& input) { return ops::conv2d(input, weight_, bias_, params()); }
+
+ops::Conv2dParams Conv2d::params() const {
+  return {.stride = options_.stride,
+          .padding = options_.padding,
+          .dilation = options_.dilation,
+          .groups = options_.groups};
 }
 
 std::string Conv2d::repr() const {

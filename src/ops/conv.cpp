@@ -1,13 +1,16 @@
 // ops::conv2d: validates every argument, runs the conv2d kernels of the selected backend (the
 // reference ones of src/kernels/conv2d.cpp or the fast ones of src/kernels/fast/conv2d_gemm.hpp:
 // oneDNN for float32, im2col + BLAS for float64) and records a backward node that calls the
-// backward kernels (the fast weight kernel computes the bias gradient in the same pass).
+// backward kernels (the fast weight kernel computes the bias gradient in the same pass); and
+// conv2d_relu, the inference-time fusion of conv2d and relu.
 #include "cnnlab/ops/conv.hpp"
 
 #include <string>
 
 #include "cnnlab/autograd/node.hpp"
 #include "cnnlab/core/backend.hpp"
+#include "cnnlab/ops/activation.hpp"
+#include "kernels/activation.hpp"
 #include "kernels/conv2d.hpp"
 #include "kernels/fast/conv2d_gemm.hpp"
 
@@ -97,21 +100,38 @@ kernels::Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& w, const 
   return g;
 }
 
-}  // namespace
-
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
-              const Conv2dParams& params) {
-  const kernels::Conv2dGeometry g = conv2d_geometry(input, weight, bias, params);
+// The forward kernels of the selected backend into a fresh output; with relu, max(y, 0) in the
+// same pass (oneDNN's post-op or the im2col path's bias loop; the reference applies it after).
+Tensor forward(const Tensor& input, const Tensor& weight, const Tensor& bias,
+               const kernels::Conv2dGeometry& g, bool relu) {
   Tensor y = Tensor::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
   dispatch_float(input.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
     if (backend() == Backend::kFast) {
-      kernels::fast::conv2d_forward<T>(y.data<T>(), input.data<T>(), weight.data<T>(), b, g);
+      kernels::fast::conv2d_forward<T>(y.data<T>(), input.data<T>(), weight.data<T>(), b, g, relu);
     } else {
       kernels::conv2d_forward<T>(y.data<T>(), input.data<T>(), weight.data<T>(), b, g);
+      if (relu) kernels::relu_forward<T>(y.data<T>(), y.data<T>(), y.numel());
     }
   });
+  return y;
+}
+
+}  // namespace
+
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                   const Conv2dParams& params) {
+  if (autograd::needs_grad({input, weight, bias})) {
+    return relu(conv2d(input, weight, bias, params));  // two nodes: overrides of "relu" apply
+  }
+  return forward(input, weight, bias, conv2d_geometry(input, weight, bias, params), /*relu=*/true);
+}
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+              const Conv2dParams& params) {
+  const kernels::Conv2dGeometry g = conv2d_geometry(input, weight, bias, params);
+  Tensor y = forward(input, weight, bias, g, /*relu=*/false);
 
   if (autograd::needs_grad({input, weight, bias})) {
     const bool gx = input.requires_grad();

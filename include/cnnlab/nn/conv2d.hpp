@@ -7,6 +7,7 @@
 
 #include "cnnlab/core/rng.hpp"
 #include "cnnlab/nn/module.hpp"
+#include "cnnlab/ops/conv.hpp"
 
 namespace cnnlab::nn {
 
@@ -43,6 +44,8 @@ class Conv2d final : public Module {
   std::string repr() const override;
 
   const Conv2dOptions& options() const { return options_; }
+  /// The options as ops::conv2d's hyper-parameters.
+  ops::Conv2dParams params() const;
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }  ///< undefined when !options().bias
 

@@ -102,6 +102,8 @@ class Module {
   /// Registers a forward hook; returns an id for remove_forward_hook.
   int register_forward_hook(ForwardHook hook);
   void remove_forward_hook(int id);
+  /// Whether any forward hook is registered (inference fusion steps aside then: nn/fusion.hpp).
+  bool has_forward_hooks() const { return !forward_hooks_.empty(); }
 
  protected:
   void add_child(const std::string& name, std::shared_ptr<Module> module);

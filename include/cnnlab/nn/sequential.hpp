@@ -21,8 +21,11 @@ class Sequential final : public Module {
     return module;
   }
 
-  /// Runs each module (through operator(), so hooks fire) on the previous one's output. A
-  /// ShapeError inside layer i is rethrown naming the layer and the shape it received.
+  /// Runs each module (through operator(), so hooks fire) on the previous one's output. At
+  /// inference (nn::can_fuse: no grad mode, BatchNorm in eval, no hooks) adjacent Conv2d ->
+  /// BatchNorm2d -> ReLU children (either of the last two optional) run as one fused convolution
+  /// (nn/fusion.hpp). A ShapeError inside layer i is rethrown naming the layer and the shape it
+  /// received.
   Tensor forward(const Tensor& input) override;
   size_t size() const { return children().size(); }
   /// The i-th module; throws ValueError when i >= size().

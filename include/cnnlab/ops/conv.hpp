@@ -27,4 +27,12 @@ struct Conv2dParams {
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
               const Conv2dParams& params = {});
 
+/// relu(conv2d(input, weight, bias, params)), fused for inference: when no gradient is needed
+/// (NoGradGuard, or no input requiring grad) the ReLU runs inside the convolution's pass (oneDNN's
+/// post-op) and no separate output is written and re-read. When a gradient is needed it records
+/// the two ops, conv2d then relu, so autograd and any backward override of "relu" (guided
+/// backprop) see both. Throws as conv2d.
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
+                   const Conv2dParams& params = {});
+
 }  // namespace cnnlab::ops

@@ -26,7 +26,8 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 using Dims = memory::dims;
 
-enum class Direction { kForward, kBackwardData, kBackwardWeights };
+// kForwardRelu is the forward pass with oneDNN's ReLU post-op (conv2d_relu at inference).
+enum class Direction { kForward, kForwardRelu, kBackwardData, kBackwardWeights };
 
 using Key = std::array<int64_t, 20>;
 
@@ -200,8 +201,14 @@ std::unique_ptr<Plan> build(Direction dir, const Conv2dGeometry& g, bool bias, D
                      wei = plain(d.wei, d.wei_tag), bias_md = plain(d.bias, Tag::x);
   const dnnl::primitive_attr attr = user_scratchpad();
   auto plan = std::make_unique<Plan>();
-  if (dir == Direction::kForward) {
-    const auto pd = forward_pd(g, bias, layout, attr);
+  if (dir == Direction::kForward || dir == Direction::kForwardRelu) {
+    dnnl::primitive_attr fwd_attr = attr;
+    if (dir == Direction::kForwardRelu) {  // y = max(conv + b, 0) in the primitive's own pass
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      fwd_attr.set_post_ops(ops);
+    }
+    const auto pd = forward_pd(g, bias, layout, fwd_attr);
     plan->conv = dnnl::convolution_forward(pd);
     plan->a = make_input(src, pd.src_desc());
     plan->b = make_input(wei, pd.weights_desc());
@@ -317,8 +324,9 @@ void run(Plan& plan, const char* pass, Operand& out) {
 }  // namespace
 
 void dnnl_conv2d_forward(float* y, const float* x, const float* w, const float* b,
-                         const Conv2dGeometry& g, DnnlLayout layout) {
-  const std::shared_ptr<Plan> plan = plan_for(Direction::kForward, g, b != nullptr, layout);
+                         const Conv2dGeometry& g, DnnlLayout layout, bool relu) {
+  const Direction dir = relu ? Direction::kForwardRelu : Direction::kForward;
+  const std::shared_ptr<Plan> plan = plan_for(dir, g, b != nullptr, layout);
   const std::lock_guard<std::mutex> lock(plan->mutex);
   plan->a.user.set_data_handle(handle(x));
   plan->b.user.set_data_handle(handle(w));

@@ -17,12 +17,14 @@ enum class DnnlLayout {
   kPlain,  ///< the primitive works on plain NCHW / OIHW itself (oneDNN's gemm-based convolution)
 };
 
-/// y = conv(x, w) + b in float32. Writes every element of y.
+/// y = conv(x, w) + b in float32, or with relu = true y = max(conv(x, w) + b, 0) (oneDNN's ReLU
+/// post-op, in the same pass). Writes every element of y.
 /// y (N, OC, OH, OW), x (N, IC, H, W), w (OC, IC/G, KH, KW), b (OC) or nullptr for no bias.
 /// Throws StateError if oneDNN cannot create the primitive (it has a reference implementation for
 /// every valid geometry, so this means a broken installation).
 void dnnl_conv2d_forward(float* y, const float* x, const float* w, const float* b,
-                         const Conv2dGeometry& g, DnnlLayout layout = DnnlLayout::kAny);
+                         const Conv2dGeometry& g, DnnlLayout layout = DnnlLayout::kAny,
+                         bool relu = false);
 
 /// dx += d(sum dy*y)/dx in float32, or with accumulate = false dx = d(sum dy*y)/dx (dx is then
 /// never read: no zero fill and no read pass for a fresh gradient).

@@ -147,7 +147,8 @@ bool use_dnnl(const Conv2dGeometry& g, Pass pass) {
 }  // namespace
 
 template <typename T>
-void gemm_conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g) {
+void gemm_conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g,
+                         bool relu) {
   init_blas_threads();
   const int64_t k = g.icg() * g.kh * g.kw, p = g.oh * g.ow, ocg = g.ocg();
   const bool pointwise = is_pointwise(g);
@@ -162,11 +163,15 @@ void gemm_conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dG
         if (!pointwise) im2col(col, x_g, g);
         blas_gemm(false, false, ocg, p, k, T(1), w + gi * ocg * k, k, pointwise ? x_g : col, p,
                   T(0), y_g, p);
-        if (b != nullptr) {
+        if (b != nullptr || relu) {  // while this image's output is still in cache
           for (int64_t o = 0; o < ocg; ++o) {
-            const T bias = b[gi * ocg + o];
+            const T bias = b != nullptr ? b[gi * ocg + o] : T(0);
             T* plane = y_g + o * p;
-            for (int64_t q = 0; q < p; ++q) plane[q] += bias;
+            if (relu) {
+              for (int64_t q = 0; q < p; ++q) plane[q] = std::max(plane[q] + bias, T(0));
+            } else {
+              for (int64_t q = 0; q < p; ++q) plane[q] += bias;
+            }
           }
         }
       }
@@ -261,11 +266,13 @@ void conv2d_backward_bias(T* db, const T* dy, const Conv2dGeometry& g) {
 // NOTE: float64 stays on im2col + BLAS: oneDNN 2.6 has no f64 convolution on CPU, and float64 is
 // what gradcheck and the parity tests run.
 template <typename T>
-void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g) {
+void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g, bool relu) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_dnnl(g, Pass::kForward)) return dnnl_conv2d_forward(y, x, w, b, g);
+    if (use_dnnl(g, Pass::kForward)) {
+      return dnnl_conv2d_forward(y, x, w, b, g, DnnlLayout::kAny, relu);
+    }
   }
-  gemm_conv2d_forward(y, x, w, b, g);
+  gemm_conv2d_forward(y, x, w, b, g, relu);
 }
 
 template <typename T>
@@ -302,10 +309,11 @@ void conv2d_backward_weights(T* dw, const T* dy, const T* x, const Conv2dGeometr
 }
 
 #define CNNLAB_INSTANTIATE(T)                                                                     \
-  template void gemm_conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&);  \
+  template void gemm_conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&,   \
+                                       bool);                                                     \
   template void gemm_conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);      \
   template void gemm_conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);   \
-  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&);       \
+  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dGeometry&, bool); \
   template void conv2d_backward_data<T>(T*, const T*, const T*, const Conv2dGeometry&);           \
   template void conv2d_backward_data_overwrite<T>(T*, const T*, const T*, const Conv2dGeometry&); \
   template void conv2d_backward_weights<T>(T*, const T*, const T*, const Conv2dGeometry&);        \

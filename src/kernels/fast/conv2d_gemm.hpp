@@ -12,10 +12,12 @@ namespace cnnlab::kernels::fast {
 
 // ---- Entry points of the fast backend: oneDNN for float32, im2col + BLAS for float64. ----
 
-/// y = conv(x, w) + b. Writes every element of y.
+/// y = conv(x, w) + b, or with relu = true y = max(conv(x, w) + b, 0) in the same pass (for
+/// inference; ops::conv2d_relu). Writes every element of y.
 /// y (N, OC, OH, OW), x (N, IC, H, W), w (OC, IC/G, KH, KW), b (OC) or nullptr for no bias.
 template <typename T>
-void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g);
+void conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g,
+                    bool relu = false);
 
 /// dx += d(sum dy*y)/dx. Adds into dx. dx (N, IC, H, W), dy (N, OC, OH, OW), w (OC, IC/G, KH, KW).
 template <typename T>
@@ -43,7 +45,8 @@ void conv2d_backward_bias(T* db, const T* dy, const Conv2dGeometry& g);
 
 /// As conv2d_forward.
 template <typename T>
-void gemm_conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g);
+void gemm_conv2d_forward(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g,
+                         bool relu = false);
 
 /// As conv2d_backward_data.
 template <typename T>
