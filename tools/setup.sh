@@ -14,6 +14,9 @@ packages=(
   libcli11-dev             # the command line of the cnnlab tool
   libopenblas-dev          # GEMM of the fast CPU backend
   libdnnl-dev              # oneDNN: convolution kernels of the fast CPU backend
+  libonnx-dev              # ONNX export: the ONNX protobuf classes and the model checker
+  libprotobuf-dev          # protobuf, under libonnx-dev
+  libopencv-dnn-dev        # the tests run exported ONNX graphs in OpenCV's dnn module
   dataset-fashion-mnist    # the demo's data: /usr/share/datasets/fashion-mnist
 )
 

@@ -3,6 +3,7 @@
 #include "cnnlab/models/resnet.hpp"
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/nn/flatten.hpp"
 #include "cnnlab/nn/fusion.hpp"
 #include "cnnlab/nn/init.hpp"
@@ -94,6 +95,7 @@ Tensor option_a_shortcut(const Tensor& x, int64_t pad) {
       return std::vector<Tensor>{dx};
     });
   }
+  if (autograd::is_tracing()) autograd::trace_op("cifar_shortcut", {x}, y, {{"pad", pad}});
   return y;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cnnlab/autograd/grad_mode.hpp"
 #include "cnnlab/autograd/profiler.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/ops/conv.hpp"
 
 namespace cnnlab::nn {
@@ -37,7 +38,10 @@ void fold(T* w_out, T* b_out, const Conv2d& conv, const BatchNormBase& bn) {
 
 bool can_fuse(const Conv2d& conv, const BatchNormBase* bn, const ReLU* relu) {
   if (bn == nullptr && relu == nullptr) return false;
-  if (autograd::is_grad_enabled() || conv.has_forward_hooks()) return false;
+  // NOTE: an ONNX export traces the model (autograd/trace.hpp) and wants each layer as itself.
+  if (autograd::is_grad_enabled() || autograd::is_tracing() || conv.has_forward_hooks()) {
+    return false;
+  }
   if (relu != nullptr && relu->has_forward_hooks()) return false;
   if (bn == nullptr) return true;
   return !bn->is_training() && bn->options().track_running_stats && !bn->has_forward_hooks() &&

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/core/check.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/fast/parallel.hpp"
@@ -91,6 +92,7 @@ Tensor relu(const Tensor& x) {
                        kernels::relu_backward<decltype(tag)>(dx, dy, yp, n);
                      });
   }
+  if (autograd::is_tracing()) autograd::trace_op("relu", {x}, y);
   return y;
 }
 
@@ -109,6 +111,8 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
           kernels::leaky_relu_backward<T>(dx, dy, xp, n, static_cast<T>(negative_slope));
         });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("leaky_relu", {x}, y, {{"negative_slope", negative_slope}});
   return y;
 }
 
@@ -122,6 +126,7 @@ Tensor sigmoid(const Tensor& x) {
                        kernels::sigmoid_backward<decltype(tag)>(dx, dy, yp, n);
                      });
   }
+  if (autograd::is_tracing()) autograd::trace_op("sigmoid", {x}, y);
   return y;
 }
 
@@ -135,6 +140,7 @@ Tensor tanh(const Tensor& x) {
                        kernels::tanh_backward<decltype(tag)>(dx, dy, yp, n);
                      });
   }
+  if (autograd::is_tracing()) autograd::trace_op("tanh", {x}, y);
   return y;
 }
 
@@ -156,6 +162,8 @@ Tensor softmax(const Tensor& x, int64_t dim) {
                        return {dx};
                      });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("softmax", {x}, y, {{"dim", dim < 0 ? dim + x.dim() : dim}});
   return y;
 }
 
@@ -177,6 +185,8 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
           return {dx};
         });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("log_softmax", {x}, y, {{"dim", dim < 0 ? dim + x.dim() : dim}});
   return y;
 }
 

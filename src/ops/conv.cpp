@@ -6,8 +6,11 @@
 #include "cnnlab/ops/conv.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/core/backend.hpp"
 #include "cnnlab/ops/activation.hpp"
 #include "kernels/activation.hpp"
@@ -100,6 +103,16 @@ kernels::Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& w, const 
   return g;
 }
 
+// The hyper-parameters of a traced conv2d (cnnlab/autograd/trace.hpp).
+std::vector<std::pair<std::string, autograd::TraceAttr>> trace_attrs(
+    const kernels::Conv2dGeometry& g) {
+  using V = std::vector<int64_t>;
+  return {{"stride", V{g.sh, g.sw}},
+          {"padding", V{g.ph, g.pw}},
+          {"dilation", V{g.dil_h, g.dil_w}},
+          {"groups", g.g}};
+}
+
 // The forward kernels of the selected backend into a fresh output; with relu, max(y, 0) in the
 // same pass (oneDNN's post-op or the im2col path's bias loop; the reference applies it after).
 Tensor forward(const Tensor& input, const Tensor& weight, const Tensor& bias,
@@ -125,7 +138,11 @@ Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias
   if (autograd::needs_grad({input, weight, bias})) {
     return relu(conv2d(input, weight, bias, params));  // two nodes: overrides of "relu" apply
   }
-  return forward(input, weight, bias, conv2d_geometry(input, weight, bias, params), /*relu=*/true);
+  const kernels::Conv2dGeometry g = conv2d_geometry(input, weight, bias, params);
+  Tensor y = forward(input, weight, bias, g, /*relu=*/true);
+  if (autograd::is_tracing())
+    autograd::trace_op("conv2d_relu", {input, weight, bias}, y, trace_attrs(g));
+  return y;
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
@@ -174,6 +191,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
           return grads;
         });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("conv2d", {input, weight, bias}, y, trace_attrs(g));
   return y;
 }
 

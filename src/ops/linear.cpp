@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/core/backend.hpp"
 #include "kernels/fast/gemm_blas.hpp"
 #include "kernels/gemm.hpp"
@@ -179,6 +180,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
           return grads;
         });
   }
+  if (autograd::is_tracing()) autograd::trace_op("linear", {input, weight, bias}, y);
   return y;
 }
 

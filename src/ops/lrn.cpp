@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "kernels/fast/parallel.hpp"
 #include "kernels/lrn.hpp"
 
@@ -67,6 +68,10 @@ Tensor local_response_norm(const Tensor& input, const LrnParams& params) {
                        return std::vector<Tensor>{dx};
                      });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op(
+        "local_response_norm", {input}, y,
+        {{"size", params.size}, {"alpha", params.alpha}, {"beta", params.beta}, {"k", params.k}});
   return y;
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/core/backend.hpp"
 #include "cnnlab/ops/reduce.hpp"
 #include "kernels/elementwise.hpp"
@@ -101,6 +102,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
       return std::vector<Tensor>{sum_to(dy, sa), sum_to(dy, sb)};
     });
   }
+  if (autograd::is_tracing()) autograd::trace_op("add", {a, b}, y);
   return y;
 }
 

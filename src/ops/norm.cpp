@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/core/backend.hpp"
 #include "kernels/batch_norm.hpp"
 #include "kernels/fast/batch_norm.hpp"
@@ -138,6 +139,11 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
           return std::vector<Tensor>{dx, dw, db};
         });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("batch_norm", {input, running_mean, running_var, weight, bias}, y,
+                       {{"training", int64_t{params.training}},
+                        {"eps", params.eps},
+                        {"momentum", params.momentum}});
   return y;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "cnnlab/core/backend.hpp"
 #include "cnnlab/core/check.hpp"
 #include "kernels/fast/pool2d.hpp"
@@ -106,6 +107,14 @@ Tensor max_pool2d(const Tensor& input, const Pool2dParams& params) {
           return {dx};
         });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("max_pool2d", {input}, y,
+                       {{"kernel", std::vector<int64_t>{g.kh, g.kw}},
+                        {"stride", std::vector<int64_t>{g.sh, g.sw}},
+                        {"padding", std::vector<int64_t>{g.ph, g.pw}},
+                        {"dilation", std::vector<int64_t>{g.dh, g.dw}},
+                        {"ceil_mode", int64_t{params.ceil_mode}},
+                        {"count_include_pad", int64_t{params.count_include_pad}}});
   return y;
 }
 
@@ -132,6 +141,14 @@ Tensor avg_pool2d(const Tensor& input, const Pool2dParams& params) {
           return {dx};
         });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("avg_pool2d", {input}, y,
+                       {{"kernel", std::vector<int64_t>{g.kh, g.kw}},
+                        {"stride", std::vector<int64_t>{g.sh, g.sw}},
+                        {"padding", std::vector<int64_t>{g.ph, g.pw}},
+                        {"dilation", std::vector<int64_t>{g.dh, g.dw}},
+                        {"ceil_mode", int64_t{params.ceil_mode}},
+                        {"count_include_pad", int64_t{params.count_include_pad}}});
   return y;
 }
 
@@ -167,6 +184,9 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size) {
           return {dx};
         });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("adaptive_avg_pool2d", {input}, y,
+                       {{"output_size", std::vector<int64_t>{output_size.h, output_size.w}}});
   return y;
 }
 

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 #include "kernels/elementwise.hpp"
 
 namespace cnnlab::ops {
@@ -170,6 +171,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
       return dxs;
     });
   }
+  if (autograd::is_tracing()) autograd::trace_op("cat", tensors, y, {{"dim", d}});
   return y;
 }
 

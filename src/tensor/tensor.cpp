@@ -12,6 +12,7 @@
 
 #include "cnnlab/autograd/engine.hpp"
 #include "cnnlab/autograd/node.hpp"
+#include "cnnlab/autograd/trace.hpp"
 
 namespace cnnlab {
 namespace {
@@ -244,6 +245,9 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
       return std::vector<Tensor>{dy.reshape(in_shape)};
     });
   }
+  if (autograd::is_tracing())
+    autograd::trace_op("reshape", {*this}, out,
+                       {{"shape", std::vector<int64_t>(s.begin(), s.end())}});
   return out;
 }
 

@@ -3,10 +3,11 @@
 // Sequential applies it to adjacent children; model blocks (ResNet) call conv_bn_relu.
 //
 // It applies only where it cannot change anything a user sees: no gradient is being recorded
-// (NoGradGuard: eval, predict, forward, bench), the BatchNorm is in eval mode with running
-// statistics, and none of the modules has a forward hook (so feature-map and DeepDream hooks see
-// each layer's own output). Otherwise the modules run one by one, as written. Under the profiler
-// a fused chain appears as its convolution's row. docs/fast_backend.md ("Fusion").
+// (NoGradGuard: eval, predict, forward, bench), no op trace is active (ONNX export), the
+// BatchNorm is in eval mode with running statistics, and none of the modules has a forward hook
+// (so feature-map and DeepDream hooks see each layer's own output). Otherwise the modules run one
+// by one, as written. Under the profiler a fused chain appears as its convolution's row.
+// docs/fast_backend.md ("Fusion").
 #pragma once
 
 #include "cnnlab/nn/activations.hpp"
