@@ -38,11 +38,16 @@ struct Options {
 };
 
 // The input each model takes: the LeNet family (kept for trying the program out) 1x28x28,
-// everything else CIFAR's 3x32x32.
+// ResNet-50 ImageNet's 3x224x224 with 1000 classes (issue 5's `cnnlab forward` row), everything
+// else CIFAR's 3x32x32 with 10.
 models::ModelConfig config_for(const std::string& name) {
   models::ModelConfig c;
   c.input_shape = name.rfind("lenet", 0) == 0 ? Shape{1, 28, 28} : Shape{3, 32, 32};
   c.num_classes = 10;
+  if (name == "resnet50") {
+    c.input_shape = {3, 224, 224};
+    c.num_classes = 1000;
+  }
   return c;
 }
 

@@ -89,6 +89,10 @@ def build(name):
         return import_zoo().make_model("resnet20", (3, 32, 32), 10), (3, 32, 32)
     if name == "vgg11_bn":
         return vgg11_bn(10), (3, 32, 32)
+    if name == "resnet50":  # torchvision's, at ImageNet size, as cnnlab's registry builds it there
+        import torchvision
+
+        return torchvision.models.resnet50(weights=None), (3, 224, 224)
     if name == "lenet5":  # for trying the program out
         from lenet_torch import lenet5
 

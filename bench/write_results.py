@@ -56,6 +56,9 @@ specs = [(k, f"(a) train one epoch, batch {k[7:]}", 1.0, "s", 0.25, 60000,
      "ResNet-20 inference at batch 256"),
     ("vgg11_bn_train_b64", "(d) VGG-11-BN training step, batch 64", 1e3, "ms", 0.6, 64,
      "VGG-11-BN training at batch 64"),
+    # issue 5: `cnnlab forward` on ResNet-50, held to the ResNet eval target of issue 4
+    ("resnet50_eval_b8", "(f) ResNet-50 eval forward, 3x224x224, batch 8", 1e3, "ms", 0.6, 8,
+     "ResNet-50 inference at batch 8"),
 ]
 present = [s for s in specs if has(s[0]) and has(s[0], "torch")]
 parts = sorted({s[1][1] for s in present} | ({"e"} if has("conv_forward") else set()))
