@@ -27,6 +27,8 @@ const Command kCommands[] = {
     {"report", "rebuild a run's report.html", &cnnlab::cli::run_report},
     {"bench", "per-layer forward/backward times of a model on random data",
      &cnnlab::cli::run_bench},
+    {"forward", "run a model on a NumPy batch (.npy); write the logits", &cnnlab::cli::run_forward},
+    {"export", "write a run's or a state_dict's model as an ONNX graph", &cnnlab::cli::run_export},
 };
 
 void usage(std::FILE* out) {

@@ -1,11 +1,13 @@
 // safetensors reader and writer; see include/cnnlab/io/safetensors.hpp for the format.
 #include "cnnlab/io/safetensors.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cnnlab/io/atomic_file.hpp"
 
@@ -63,6 +65,13 @@ TensorFile load_safetensors(const std::string& path) {
 
   TensorFile out;
   out.path = path;
+  struct Pending {  // a validated entry, read once every entry has passed
+    std::string name;
+    Shape shape;
+    Dtype dtype;
+    uint64_t begin, end;
+  };
+  std::vector<Pending> pending;
   for (auto& [name, entry] : j.items()) {
     if (name == "__metadata__") {
       CNNLAB_CHECK(entry.is_object(), IoError, "load_safetensors: '", path,
@@ -114,12 +123,30 @@ TensorFile load_safetensors(const std::string& path) {
                  "load_safetensors: '", path, "': tensor '", name, "' of shape ", shape, " (", dt,
                  ") needs ", expected, " bytes but its data_offsets are [", begin, ", ", end,
                  "] in a data section of ", data_size, " bytes");
-    Tensor t = Tensor::empty(shape, dtype);
-    in.seekg(static_cast<std::streamoff>(8 + header_len + begin));
-    in.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(expected));
-    CNNLAB_CHECK(in.good(), IoError, "load_safetensors: '", path, "': short read of tensor '", name,
-                 "'");
-    out.tensors.emplace(name, t);  // NOTE: assumes a little-endian host, as x86 and ARM are
+    pending.push_back({name, shape, dtype, begin, end});
+  }
+  // NOTE: no two tensors may share bytes (as in the reference implementation): otherwise a small
+  // file could name one large range many times and make the reader allocate far more memory
+  // than the file holds. Checked for every tensor before the first allocation.
+  std::vector<const Pending*> by_offset;
+  for (const Pending& p : pending) by_offset.push_back(&p);
+  std::stable_sort(by_offset.begin(), by_offset.end(), [](const Pending* a, const Pending* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const Pending& a = *by_offset[i - 1];
+    const Pending& b = *by_offset[i];
+    CNNLAB_CHECK(b.begin >= a.end, IoError, "load_safetensors: '", path, "': tensor '", b.name,
+                 "' has data_offsets [", b.begin, ", ", b.end, "] overlapping tensor '", a.name,
+                 "' at [", a.begin, ", ", a.end, "]; expected disjoint ranges");
+  }
+  for (const Pending& p : pending) {
+    Tensor t = Tensor::empty(p.shape, p.dtype);
+    in.seekg(static_cast<std::streamoff>(8 + header_len + p.begin));
+    in.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(p.end - p.begin));
+    CNNLAB_CHECK(in.good(), IoError, "load_safetensors: '", path, "': short read of tensor '",
+                 p.name, "'");
+    out.tensors.emplace(p.name, t);  // NOTE: assumes a little-endian host, as x86 and ARM are
   }
   return out;
 }

@@ -29,6 +29,17 @@ std::string join_keys(const std::vector<std::string>& keys) {
   return out;
 }
 
+// The first kShownKeys entries, then "and N more": a torchvision state dict for another model
+// would otherwise print hundreds of names.
+constexpr size_t kShownKeys = 5;
+std::string first_keys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (size_t i = 0; i < std::min(keys.size(), kShownKeys); ++i) out += (i ? ", " : "") + keys[i];
+  if (keys.size() > kShownKeys)
+    out += ", and " + std::to_string(keys.size() - kShownKeys) + " more";
+  return out;
+}
+
 }  // namespace
 
 Tensor Module::operator()(const Tensor& input) {
@@ -154,7 +165,7 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
   for (const auto& [name, t] : own) {
     auto it = state.find(name);
     if (it == state.end()) {
-      missing.push_back(name);
+      missing.push_back(name + " (expected " + t.shape().str() + ")");
     } else if (!(it->second.shape() == t.shape())) {
       mismatched.push_back(name + " (expected " + t.shape().str() + ", got " +
                            it->second.shape().str() + ")");
@@ -164,15 +175,19 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
     }
   }
   for (const auto& [name, t] : state) {
-    if (!own.count(name)) unexpected.push_back(name);
+    if (!own.count(name)) unexpected.push_back(name + " (got " + t.shape().str() + ")");
   }
-  CNNLAB_CHECK(mismatched.empty(), ValueError, "load_state_dict: ", type_name_,
-               ": shape or dtype mismatch for ", join_keys(mismatched));
-  CNNLAB_CHECK(!strict || (missing.empty() && unexpected.empty()), ValueError,
-               "load_state_dict: ", type_name_, ": ",
-               missing.empty() ? "" : "missing keys: " + join_keys(missing),
-               (!missing.empty() && !unexpected.empty()) ? "; " : "",
-               unexpected.empty() ? "" : "unexpected keys: " + join_keys(unexpected));
+  // One message with every kind of problem, each list cut to its first names (first_keys).
+  std::string problems;
+  const auto add = [&](const char* what, const std::vector<std::string>& keys) {
+    if (!keys.empty()) problems += (problems.empty() ? "" : "; ") + (what + first_keys(keys));
+  };
+  add("shape or dtype mismatch for ", mismatched);
+  if (strict) {
+    add("missing keys: ", missing);
+    add("unexpected keys: ", unexpected);
+  }
+  CNNLAB_CHECK(problems.empty(), ValueError, "load_state_dict: ", type_name_, ": ", problems);
   // Everything was validated above: from here on nothing throws, so a bad state dict never
   // leaves the module half loaded.
   NoGradGuard no_grad;

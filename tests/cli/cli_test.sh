@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the cnnlab command line on real Fashion-MNIST (small subsets, fast models):
-# train, resume equivalence, eval, predict, summary, report, bench, and every bad-input path of
-# issue 3 (exit status, a one-line message naming the file or argument, earlier files left intact).
+# train, resume equivalence, eval, predict, summary, report, bench, export, and every bad-input
+# path of issue 3 (exit status, a one-line message naming the file or argument, earlier files
+# left intact).
 #   usage: cli_test.sh PATH/TO/cnnlab
 set -u
 CNNLAB=$(realpath "$1")
@@ -160,6 +161,25 @@ expect 2 "unknown model 'nope'" -- "$CNNLAB" bench --model nope --batch 4
 expect 2 "--batch: expected >= 1, got 0" -- "$CNNLAB" bench --model lenet5 --batch 0
 expect 2 "--input: expected C x H x W" -- "$CNNLAB" bench --model lenet5 --input 1x28
 expect 2 "--input: lenet5: expected input (C, 28, 28)" -- "$CNNLAB" bench --model lenet5 --input 1x32x32
+
+# export: a run directory and a state_dict to ONNX (the graph itself is checked in C++ against
+# OpenCV, tests/integration/onnx_export_test.cpp); ONNX files start with the ir_version field
+"$CNNLAB" export full --onnx full.onnx > export.log 2>&1 || fail "export failed: $(cat export.log)"
+grep -q "wrote full.onnx: mlp for input (N, 1, 28, 28), opset 13" export.log ||
+  fail "export does not say what it wrote: $(cat export.log)"
+grep -q "inputs as in training: pixels scaled to \[0, 1\]" export.log ||
+  fail "export does not give the run's normalization: $(cat export.log)"
+[ "$(head -c 1 full.onnx | od -An -tx1 | tr -d ' ')" = "08" ] || fail "full.onnx is not an ONNX model"
+"$CNNLAB" export full/model.safetensors --model mlp --hidden 64 --onnx sd.onnx --opset 17 \
+  --static-batch > export_sd.log 2>&1 || fail "export of a state_dict failed: $(cat export_sd.log)"
+grep -q "mlp for input (1, 1, 28, 28), opset 17" export_sd.log || fail "export: $(cat export_sd.log)"
+expect 1 "does not fit lenet5" -- "$CNNLAB" export full/model.safetensors --model lenet5 --onnx x.onnx
+expect 2 "--model: required with a state_dict" -- "$CNNLAB" export full/model.safetensors --onnx x.onnx
+expect 2 "--model: 'lenet5' but the run 'full' trained 'mlp'" -- "$CNNLAB" export full --model lenet5 --onnx x.onnx
+expect 2 "--input: not with a run directory" -- "$CNNLAB" export full --input 1x28x28 --onnx x.onnx
+expect 2 "--opset: expected 13 to 17, got 9" -- "$CNNLAB" export full --opset 9 --onnx x.onnx
+expect 1 "cannot create" -- "$CNNLAB" export full --onnx /nonexistent-dir/x.onnx
+[ ! -e x.onnx ] || fail "a failed export left x.onnx behind"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"

@@ -74,6 +74,13 @@ TEST(Safetensors, RejectsMissingShortAndLyingFiles) {
                                 std::string(2, '\0')));
   EXPECT_THROW_WITH(io::load_safetensors(path), IoError,
                     "has dtype BF16; cnnlab reads F32, F64 and I64");
+  // one 8-byte range named twice: a small file must not make the reader allocate more than it holds
+  write_bytes(path, with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                R"("b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
+                                std::string(8, '\0')));
+  EXPECT_THROW_WITH(io::load_safetensors(path), IoError,
+                    "tensor 'b' has data_offsets [0, 8] overlapping tensor 'a' at [0, 8]; expected "
+                    "disjoint ranges");
   std::filesystem::remove(path);
 }
 

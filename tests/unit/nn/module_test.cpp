@@ -101,8 +101,10 @@ TEST(ModuleState, LoadStateDictNamesMissingUnexpectedAndMisshapenKeys) {
   std::map<std::string, Tensor> state = net.state_dict();
   state.erase("head.shift");
   state["head.extra"] = Tensor::ones({1});
-  EXPECT_THROW_WITH(net.load_state_dict(state), ValueError,
-                    "load_state_dict: Net: missing keys: head.shift; unexpected keys: head.extra");
+  EXPECT_THROW_WITH(
+      net.load_state_dict(state), ValueError,
+      "load_state_dict: Net: missing keys: head.shift (expected [3]); unexpected keys: "
+      "head.extra (got [1])");
   net.load_state_dict(state, /*strict=*/false);  // allowed when not strict
   state = net.state_dict();
   state["body.0.scale"] = Tensor::ones({4});
