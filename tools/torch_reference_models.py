@@ -158,6 +158,221 @@ def vgg(depth, batch_norm=False, in_channels=3, num_classes=1000, small_input=Fa
     return model
 
 
+# ---- AlexNet and GoogLeNet ----------------------------------------------------------------------
+
+# conv widths: torchvision's (Krizhevsky 2014, "One weird trick") and the 2012 paper's single-GPU
+ALEXNET_WIDTHS = {False: (64, 192, 384, 256, 256), True: (96, 256, 384, 384, 256)}
+
+
+def alexnet(in_channels=3, num_classes=1000, small_input=False, lrn=False, dropout=0.5):
+    """torchvision.models.AlexNet. lrn ("alexnet_lrn"): the 2012 paper's widths 96-256-384-384-256
+    and LocalResponseNorm(5, 1e-4, 0.75, k=2) after the first two ReLUs, so the convs are
+    features.0/4/8/10/12 (torchvision: 0/3/6/8/10). small_input: conv 0 is 3x3 stride 1 pad 1,
+    the pools are MaxPool2d(3, 2, padding=1), avgpool AdaptiveAvgPool2d(2), and the classifier
+    1024-1024-1024-classes at torchvision's indices. PyTorch's default init, as torchvision."""
+    import torchvision
+
+    model = torchvision.models.AlexNet(num_classes=num_classes, dropout=dropout)
+    if not (small_input or lrn or in_channels != 3):
+        return model
+    w = ALEXNET_WIDTHS[lrn]
+    k, s, p = (3, 1, 1) if small_input else (11, 4, 2)
+
+    def pool():
+        return nn.MaxPool2d(kernel_size=3, stride=2, padding=1 if small_input else 0)
+
+    def norm():
+        return [nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)] if lrn else []
+
+    model.features = nn.Sequential(
+        nn.Conv2d(in_channels, w[0], kernel_size=k, stride=s, padding=p), nn.ReLU(inplace=True),
+        *norm(), pool(),
+        nn.Conv2d(w[0], w[1], kernel_size=5, padding=2), nn.ReLU(inplace=True), *norm(), pool(),
+        nn.Conv2d(w[1], w[2], kernel_size=3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(w[2], w[3], kernel_size=3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(w[3], w[4], kernel_size=3, padding=1), nn.ReLU(inplace=True), pool())
+    if small_input:
+        model.avgpool = nn.AdaptiveAvgPool2d(2)
+        model.classifier = nn.Sequential(
+            nn.Dropout(p=dropout), nn.Linear(w[4] * 2 * 2, 1024), nn.ReLU(inplace=True),
+            nn.Dropout(p=dropout), nn.Linear(1024, 1024), nn.ReLU(inplace=True),
+            nn.Linear(1024, num_classes))
+    return model
+
+
+def googlenet(in_channels=3, num_classes=1000, small_input=False, aux_logits=False):
+    """torchvision.models.GoogLeNet (transform_input False). small_input: conv1 a 3x3 stride-1
+    BasicConv2d and maxpool1 an Identity. With aux_logits, train mode returns torchvision's
+    GoogLeNetOutputs(logits, aux_logits2, aux_logits1); eval mode the logits."""
+    import torchvision
+    from torchvision.models.googlenet import BasicConv2d
+
+    model = torchvision.models.GoogLeNet(num_classes=num_classes, aux_logits=aux_logits,
+                                         transform_input=False, init_weights=True)
+    if small_input or in_channels != 3:
+        k, s, p = (3, 1, 1) if small_input else (7, 2, 3)
+        model.conv1 = BasicConv2d(in_channels, 64, kernel_size=k, stride=s, padding=p)
+        nn.init.trunc_normal_(model.conv1.conv.weight, mean=0.0, std=0.01, a=-2, b=2)
+    if small_input:
+        model.maxpool1 = nn.Identity()
+    return model
+
+
+# ---- Inception-v4 (timm.models.inception_v4) ----------------------------------------------------
+# timm's names (checked against timm 0.9.x and 1.0.x, which agree): features.0..21, each conv
+# unit a ConvNormAct with "conv" (no bias) and "bn" (eps 1e-3), then last_linear. timm's bn is a
+# BatchNormAct2d holding the ReLU; here it is a plain BatchNorm2d followed by a separate "relu",
+# which has no parameters, so the state_dicts are the same. timm does no custom initialization
+# (PyTorch's defaults). small_input: pad (the padding of every 3x3 conv and pool that timm runs
+# unpadded) is 1 and features.0 has stride 1, so only strides and paddings change, never a shape.
+
+
+class ConvNormAct(nn.Module):
+    def __init__(self, cin, cout, kernel, stride=1, padding=0):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, kernel, stride=stride, padding=padding, bias=False)
+        self.bn = nn.BatchNorm2d(cout, eps=1e-3)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.relu(self.bn(self.conv(x)))
+
+
+class Mixed3a(nn.Module):
+    def __init__(self, pad):
+        super().__init__()
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=pad)
+        self.conv = ConvNormAct(64, 96, 3, 2, pad)
+
+    def forward(self, x):
+        return torch.cat((self.maxpool(x), self.conv(x)), 1)
+
+
+class Mixed4a(nn.Module):
+    def __init__(self, pad):
+        super().__init__()
+        self.branch0 = nn.Sequential(ConvNormAct(160, 64, 1), ConvNormAct(64, 96, 3, 1, pad))
+        self.branch1 = nn.Sequential(
+            ConvNormAct(160, 64, 1), ConvNormAct(64, 64, (1, 7), 1, (0, 3)),
+            ConvNormAct(64, 64, (7, 1), 1, (3, 0)), ConvNormAct(64, 96, 3, 1, pad))
+
+    def forward(self, x):
+        return torch.cat((self.branch0(x), self.branch1(x)), 1)
+
+
+class Mixed5a(nn.Module):
+    def __init__(self, pad):
+        super().__init__()
+        self.conv = ConvNormAct(192, 192, 3, 2, pad)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=pad)
+
+    def forward(self, x):
+        return torch.cat((self.conv(x), self.maxpool(x)), 1)
+
+
+def _avg_pool_branch(cin, cout):
+    return nn.Sequential(nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+                         ConvNormAct(cin, cout, 1))
+
+
+class InceptionA(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.branch0 = ConvNormAct(384, 96, 1)
+        self.branch1 = nn.Sequential(ConvNormAct(384, 64, 1), ConvNormAct(64, 96, 3, 1, 1))
+        self.branch2 = nn.Sequential(ConvNormAct(384, 64, 1), ConvNormAct(64, 96, 3, 1, 1),
+                                     ConvNormAct(96, 96, 3, 1, 1))
+        self.branch3 = _avg_pool_branch(384, 96)
+
+    def forward(self, x):
+        return torch.cat((self.branch0(x), self.branch1(x), self.branch2(x), self.branch3(x)), 1)
+
+
+class ReductionA(nn.Module):
+    def __init__(self, pad):
+        super().__init__()
+        self.branch0 = ConvNormAct(384, 384, 3, 2, pad)
+        self.branch1 = nn.Sequential(ConvNormAct(384, 192, 1), ConvNormAct(192, 224, 3, 1, 1),
+                                     ConvNormAct(224, 256, 3, 2, pad))
+        self.branch2 = nn.MaxPool2d(3, stride=2, padding=pad)
+
+    def forward(self, x):
+        return torch.cat((self.branch0(x), self.branch1(x), self.branch2(x)), 1)
+
+
+class InceptionB(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.branch0 = ConvNormAct(1024, 384, 1)
+        self.branch1 = nn.Sequential(
+            ConvNormAct(1024, 192, 1), ConvNormAct(192, 224, (1, 7), 1, (0, 3)),
+            ConvNormAct(224, 256, (7, 1), 1, (3, 0)))
+        self.branch2 = nn.Sequential(
+            ConvNormAct(1024, 192, 1), ConvNormAct(192, 192, (7, 1), 1, (3, 0)),
+            ConvNormAct(192, 224, (1, 7), 1, (0, 3)), ConvNormAct(224, 224, (7, 1), 1, (3, 0)),
+            ConvNormAct(224, 256, (1, 7), 1, (0, 3)))
+        self.branch3 = _avg_pool_branch(1024, 128)
+
+    def forward(self, x):
+        return torch.cat((self.branch0(x), self.branch1(x), self.branch2(x), self.branch3(x)), 1)
+
+
+class ReductionB(nn.Module):
+    def __init__(self, pad):
+        super().__init__()
+        self.branch0 = nn.Sequential(ConvNormAct(1024, 192, 1), ConvNormAct(192, 192, 3, 2, pad))
+        self.branch1 = nn.Sequential(
+            ConvNormAct(1024, 256, 1), ConvNormAct(256, 256, (1, 7), 1, (0, 3)),
+            ConvNormAct(256, 320, (7, 1), 1, (3, 0)), ConvNormAct(320, 320, 3, 2, pad))
+        self.branch2 = nn.MaxPool2d(3, stride=2, padding=pad)
+
+    def forward(self, x):
+        return torch.cat((self.branch0(x), self.branch1(x), self.branch2(x)), 1)
+
+
+class InceptionC(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.branch0 = ConvNormAct(1536, 256, 1)
+        self.branch1_0 = ConvNormAct(1536, 384, 1)
+        self.branch1_1a = ConvNormAct(384, 256, (1, 3), 1, (0, 1))
+        self.branch1_1b = ConvNormAct(384, 256, (3, 1), 1, (1, 0))
+        self.branch2_0 = ConvNormAct(1536, 384, 1)
+        self.branch2_1 = ConvNormAct(384, 448, (3, 1), 1, (1, 0))
+        self.branch2_2 = ConvNormAct(448, 512, (1, 3), 1, (0, 1))
+        self.branch2_3a = ConvNormAct(512, 256, (1, 3), 1, (0, 1))
+        self.branch2_3b = ConvNormAct(512, 256, (3, 1), 1, (1, 0))
+        self.branch3 = _avg_pool_branch(1536, 256)
+
+    def forward(self, x):
+        x1 = self.branch1_0(x)
+        x2 = self.branch2_2(self.branch2_1(self.branch2_0(x)))
+        return torch.cat((self.branch0(x), self.branch1_1a(x1), self.branch1_1b(x1),
+                          self.branch2_3a(x2), self.branch2_3b(x2), self.branch3(x)), 1)
+
+
+class InceptionV4(nn.Module):
+    """timm's InceptionV4 (drop_rate 0, global average pooling); small_input: see above."""
+
+    def __init__(self, in_channels=3, num_classes=1000, small_input=False):
+        super().__init__()
+        pad = 1 if small_input else 0
+        features = [ConvNormAct(in_channels, 32, 3, 1 if small_input else 2, pad),
+                    ConvNormAct(32, 32, 3, 1, pad), ConvNormAct(32, 64, 3, 1, 1),
+                    Mixed3a(pad), Mixed4a(pad), Mixed5a(pad)]
+        features += [InceptionA() for _ in range(4)]
+        features += [ReductionA(pad)]
+        features += [InceptionB() for _ in range(7)]
+        features += [ReductionB(pad)]
+        features += [InceptionC() for _ in range(3)]
+        self.features = nn.Sequential(*features)
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.last_linear = nn.Linear(1536, num_classes)
+
+    def forward(self, x):
+        return self.last_linear(torch.flatten(self.global_pool(self.features(x)), 1))
+
+
 # ---- the registry -------------------------------------------------------------------------------
 
 
@@ -178,6 +393,12 @@ def make_model(name, input_shape=(3, 224, 224), num_classes=1000):
         depth = int(name[3:].replace("_bn", ""))
         if depth in VGG_CONFIGS:
             return vgg(depth, bn, c, num_classes, small, (h, w))
+    if name in ("alexnet", "alexnet_lrn"):
+        return alexnet(c, num_classes, small, lrn=name == "alexnet_lrn")
+    if name in ("googlenet", "googlenet_aux"):
+        return googlenet(c, num_classes, small, aux_logits=name == "googlenet_aux")
+    if name == "inception_v4":
+        return InceptionV4(c, num_classes, small)
     raise ValueError("unknown model %r" % name)
 
 

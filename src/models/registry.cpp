@@ -1,6 +1,9 @@
 // The model table. Adding a model: write its file, then add one row here.
 #include "cnnlab/models/registry.hpp"
 
+#include "cnnlab/models/alexnet.hpp"
+#include "cnnlab/models/googlenet.hpp"
+#include "cnnlab/models/inception_v4.hpp"
 #include "cnnlab/models/lenet.hpp"
 #include "cnnlab/models/mlp.hpp"
 #include "cnnlab/models/resnet.hpp"
@@ -77,6 +80,37 @@ std::shared_ptr<nn::Module> make_vgg(const ModelConfig& c, Rng& rng) {
   return std::make_shared<Vgg>(o, rng);
 }
 
+template <bool Lrn>
+std::shared_ptr<nn::Module> make_alexnet(const ModelConfig& c, Rng& rng) {
+  return std::make_shared<AlexNet>(AlexNetOptions{.in_channels = c.input_shape[0],
+                                                  .num_classes = c.num_classes,
+                                                  .lrn = Lrn,
+                                                  .small_input = is_small_input(c)},
+                                   rng);
+}
+
+template <bool Aux>
+std::shared_ptr<nn::Module> make_googlenet(const ModelConfig& c, Rng& rng) {
+  return std::make_shared<GoogLeNet>(GoogLeNetOptions{.in_channels = c.input_shape[0],
+                                                      .num_classes = c.num_classes,
+                                                      .aux_logits = Aux,
+                                                      .small_input = is_small_input(c)},
+                                     rng);
+}
+
+std::shared_ptr<nn::Module> make_inception_v4(const ModelConfig& c, Rng& rng) {
+  const bool small = is_small_input(c);
+  // NOTE: the full model's four unpadded stride-2 reductions need 75x75 to leave a 1x1 map.
+  CNNLAB_CHECK(small || (c.input_shape[1] >= 75 && c.input_shape[2] >= 75), ValueError,
+               "inception_v4: expected input at least 75x75 (or below 64x64 for the small-input "
+               "variant), got ",
+               c.input_shape);
+  return std::make_shared<InceptionV4>(
+      InceptionV4Options{
+          .in_channels = c.input_shape[0], .num_classes = c.num_classes, .small_input = small},
+      rng);
+}
+
 }  // namespace
 
 const std::vector<ModelInfo>& model_table() {
@@ -114,6 +148,16 @@ const std::vector<ModelInfo>& model_table() {
       {"vgg19", "VGG-19 (torchvision); small-input variant below 64x64", &make_vgg<19, false>},
       {"vgg19_bn", "VGG-19 with BatchNorm (torchvision); small-input variant below 64x64",
        &make_vgg<19, true>},
+      {"alexnet", "AlexNet (torchvision); below 64x64: 3x3 stride-1 stem, 1024-wide classifier",
+       &make_alexnet<false>},
+      {"alexnet_lrn", "AlexNet as in Krizhevsky 2012: 96-256-384-384-256, LRN; small variant",
+       &make_alexnet<true>},
+      {"googlenet", "GoogLeNet (torchvision), no aux classifiers; below 64x64: 3x3 stem",
+       &make_googlenet<false>},
+      {"googlenet_aux", "GoogLeNet with aux1/aux2 classifiers (train mode); small variant",
+       &make_googlenet<true>},
+      {"inception_v4", "Inception-v4 (timm); below 64x64: stride-1 stem, padded reductions",
+       &make_inception_v4},
   };
   return table;
 }

@@ -32,12 +32,15 @@ TEST(ParityFixtures, EveryFileHasOpArgsAndFloat64OrInt64Tensors) {
       << "fixtures missing? run /usr/bin/python3 tests/parity/gen/make_fixtures.py";
 }
 
-TEST(ParityFixtures, FolderStaysUnder2MiB) {
+// NOTE: the budget was 2 MiB for the op fixtures; the model zoo's fixtures (10 KB to 0.5 MB
+// each: sampled gradients of every parameter) and the .npy interop files in npy/ raised it to
+// 4 MiB. Sub-folders count too.
+TEST(ParityFixtures, FolderStaysUnder4MiB) {
   uintmax_t bytes = 0;
-  for (const auto& entry : fs::directory_iterator(CNNLAB_FIXTURE_DIR)) {
+  for (const auto& entry : fs::recursive_directory_iterator(CNNLAB_FIXTURE_DIR)) {
     if (entry.is_regular_file()) bytes += entry.file_size();
   }
-  EXPECT_LT(bytes, uintmax_t{2} << 20);
+  EXPECT_LT(bytes, uintmax_t{4} << 20);
 }
 
 }  // namespace

@@ -48,13 +48,24 @@ GRAD_RTOL = 1e-3
 GRAD_FLOOR = 1e-4
 MAX_TOLERANCE_USED = 0.1
 
-# (fixture name, registry name, input shape (C, H, W), num_classes, batch)
+# (fixture name, registry name, input shape (C, H, W), num_classes, batch[, float32 train rtol])
 CASES = [
     ("model_resnet20", "resnet20", (3, 32, 32), 10, 2),
     ("model_resnet18_small", "resnet18", (3, 32, 32), 10, 2),
     ("model_vgg11_bn_small", "vgg11_bn", (3, 32, 32), 10, 2),
+    ("model_alexnet_small", "alexnet", (3, 32, 32), 10, 2),
+    ("model_alexnet_lrn_small", "alexnet_lrn", (1, 28, 28), 10, 2),
+    ("model_googlenet_small", "googlenet", (3, 32, 32), 10, 2),
+    ("model_googlenet_aux_small", "googlenet_aux", (1, 28, 28), 10, 2),
+    # NOTE: a float32 train-mode step of Inception-v4 is ill-conditioned: its 4x4 and 2x2 maps
+    # give train-mode BatchNorm 8 to 32 values per channel, and 40 such layers amplify float32
+    # rounding to ~5e-3 of the logits in PyTorch itself (eval mode: 4e-7). Its float32 train
+    # outputs therefore get the tolerance 0.1 (the optional sixth column, model_fixture's
+    # train_rtol); float64 checks the step at full precision.
+    ("model_inception_v4_small", "inception_v4", (3, 32, 32), 10, 2, 0.1),
 ]
 LABELS = [3, 7]
+AUX_WEIGHT = 0.3  # GoogLeNet's auxiliary losses (Szegedy et al. 2015; torchvision's recipe)
 
 
 def fnv1a32(text):
@@ -120,7 +131,14 @@ def run(model, x, labels, dtype):
             m.eval()  # masks come from different generators in cnnlab and PyTorch
     model.zero_grad()
     logits = model(x)
-    loss = F.cross_entropy(logits, labels)
+    if isinstance(logits, tuple):
+        # GoogLeNet with aux classifiers (train mode): torchvision's recipe, loss(main) +
+        # AUX_WEIGHT * (loss(aux1) + loss(aux2)); the C++ test builds the same loss.
+        loss = F.cross_entropy(logits.logits, labels) + AUX_WEIGHT * (
+            F.cross_entropy(logits.aux_logits1, labels) + F.cross_entropy(logits.aux_logits2, labels))
+        logits = logits.logits
+    else:
+        loss = F.cross_entropy(logits, labels)
     loss.backward()
     grads = {k: p.grad.detach().clone() for k, p in model.named_parameters()}
     buffers = {k: b.detach().clone() for k, b in model.named_buffers() if b.dtype != torch.int64}
@@ -151,7 +169,9 @@ def grad_tolerance_used(g32, g64):
     return used
 
 
-def model_fixture(fixture, name, shape, num_classes, batch):
+def model_fixture(fixture, name, shape, num_classes, batch, train_rtol=LOGIT_RTOL):
+    """train_rtol: the float32 tolerance of the train-mode logits and loss (LOGIT_RTOL unless
+    the case says otherwise; the C++ test uses the same value)."""
     model = zoo.make_model(name, shape, num_classes)
     state = model.state_dict()
     inits = {k: init_of(k, t) for k, t in state.items()}
@@ -166,7 +186,8 @@ def model_fixture(fixture, name, shape, num_classes, batch):
         ref32 = zoo.make_model(name, shape, num_classes)
         ref32.load_state_dict(values)
         r32 = run(ref32, x, labels, torch.float32)
-        worst = max(rel(r32[0], r64[0]), rel(r32[1], r64[1]), rel(r32[2], r64[2])) / LOGIT_RTOL
+        worst = max(rel(r32[0], r64[0]) / LOGIT_RTOL, rel(r32[1], r64[1]) / train_rtol,
+                    rel(r32[2], r64[2]) / train_rtol)
         grad_used = grad_tolerance_used(r32[3], r64[3])
         if worst < MAX_TOLERANCE_USED:
             break
@@ -191,9 +212,11 @@ def model_fixture(fixture, name, shape, num_classes, batch):
     args = {"model": name, "input_shape": list(shape), "num_classes": num_classes,
             "batch": batch, "labels": LABELS[:batch], "input_attempt": attempt,
             "float32_output_tolerance_used": float("%.3g" % worst),
+            "float32_train_rtol": train_rtol,
             "float32_grad_tolerance_used": float("%.3g" % grad_used),
             "weights": "offset + scale * hash_uniform(name), rounded to float32",
-            "step": "train mode, dropout off, cross_entropy mean"}
+            "step": "train mode, dropout off, cross_entropy mean"
+                    + (" + %g * (aux1 + aux2)" % AUX_WEIGHT if name == "googlenet_aux" else "")}
     metadata = {"op": "model", "args": json.dumps(args, sort_keys=True), "torch": torch.__version__}
     path = FIXTURE_DIR / (fixture + ".safetensors")
     write_safetensors(path, tensors, metadata)
@@ -208,8 +231,13 @@ def key_lists():
 
     lines = ["# torchvision %s state_dict entries (tests/parity/gen/make_model_fixtures.py)"
              % torchvision.__version__]
-    for name in ["resnet18", "resnet50", "vgg11_bn"]:
-        model = getattr(torchvision.models, name)(weights=None)
+    # (label, torchvision builder, its arguments); googlenet's builder defaults to aux_logits=True
+    for name, builder, kwargs in [
+            ("resnet18", "resnet18", {}), ("resnet50", "resnet50", {}), ("vgg11_bn", "vgg11_bn", {}),
+            ("alexnet", "alexnet", {}),
+            ("googlenet", "googlenet", {"aux_logits": False, "init_weights": True}),
+            ("googlenet_aux", "googlenet", {"aux_logits": True, "init_weights": True})]:
+        model = getattr(torchvision.models, builder)(weights=None, **kwargs)
         for k, t in sorted(model.state_dict().items()):
             shape = ",".join(str(d) for d in t.shape) or "-"
             lines.append("%s %s %s %s" % (name, k, "int64" if t.dtype == torch.int64 else "float32",
@@ -219,12 +247,41 @@ def key_lists():
     print("wrote %s (%d entries)" % (path.name, len(lines) - 1))
 
 
+TIMM_KEYS = "timm_inception_v4_state_dict"
+
+
+def timm_key_list():
+    """The state_dict entries of the timm inception_v4 twin (tools/torch_reference_models.py) at
+    3x299x299 and 1000 classes, in key_lists()' format (timm is not packaged in Debian)."""
+    model = zoo.make_model("inception_v4", (3, 299, 299), 1000)
+    lines = ["# timm inception_v4 state_dict entries, from its twin in tools/"
+             "torch_reference_models.py (tests/parity/gen/make_model_fixtures.py)"]
+    for k, t in sorted(model.state_dict().items()):
+        shape = ",".join(str(d) for d in t.shape) or "-"
+        lines.append("inception_v4 %s %s %s" % (
+            k, "int64" if t.dtype == torch.int64 else "float32", shape))
+    path = FIXTURE_DIR / (TIMM_KEYS + ".txt")
+    path.write_text("\n".join(lines) + "\n")
+    print("wrote %s (%d entries)" % (path.name, len(lines) - 1))
+
+
 def main():
+    # Arguments: fixture names (CASES' first column, "torchvision_state_dicts" or TIMM_KEYS) to
+    # write only those; none writes everything.
+    wanted = set(sys.argv[1:])
+    known = {case[0] for case in CASES} | {"torchvision_state_dicts", TIMM_KEYS}
+    if wanted - known:
+        raise SystemExit("unknown fixture names: %s (known: %s)"
+                         % (", ".join(sorted(wanted - known)), ", ".join(sorted(known))))
     torch.set_num_threads(1)
     torch.manual_seed(0)  # only torchvision's initialisation draws; the weights are hashed
     for case in CASES:
-        model_fixture(*case)
-    key_lists()
+        if not wanted or case[0] in wanted:
+            model_fixture(*case)
+    if not wanted or "torchvision_state_dicts" in wanted:
+        key_lists()
+    if not wanted or TIMM_KEYS in wanted:
+        timm_key_list()
     return 0
 
 
