@@ -55,6 +55,16 @@ inline Shape parse_input_shape(const std::string& text) {
   return s;
 }
 
+/// Adds --variant auto|small|full: which variant of a model family with a small-input variant
+/// (models::parse_variant; docs/models.md).
+inline CLI::Option* add_variant_option(CLI::App& app, std::string& variant) {
+  return app
+      .add_option("--variant", variant,
+                  "auto (the small-input variant below 64x64), small or full (docs/models.md)")
+      ->check(CLI::IsMember({"auto", "small", "full"}))
+      ->capture_default_str();
+}
+
 /// Adds --threads N to a command that runs kernels: the worker threads of the fast backend.
 inline CLI::Option* add_threads_option(CLI::App& app, int64_t& threads) {
   return app

@@ -35,18 +35,16 @@ void check_model_name(const std::string& name) {
 }
 
 ModelFromWeights model_from_weights(const std::string& command, const std::string& name,
-                                    const Shape& chw, int64_t num_classes,
-                                    const std::vector<int64_t>& hidden,
-                                    const std::string& weights) {
+                                    const models::ModelConfig& config, const std::string& weights) {
+  const int64_t num_classes = config.num_classes;
+  const Shape& chw = config.input_shape;
   ModelFromWeights out;
-  out.config = {.input_shape = chw, .num_classes = 10, .hidden = hidden};
+  out.config = config;
+  out.config.num_classes = num_classes > 0 ? num_classes : 10;
   out.classes_from = "default";
   io::TensorFile state;
   if (!weights.empty()) state = io::load_safetensors(weights);
-  if (num_classes > 0) {
-    out.config.num_classes = num_classes;
-    out.classes_from = "--num-classes";
-  }
+  if (num_classes > 0) out.classes_from = "--num-classes";
   Rng rng(0);
   out.model = models::make_model(name, out.config, rng);
   if (num_classes == 0 && !weights.empty()) {

@@ -22,13 +22,12 @@ struct ModelFromWeights {
 /// Throws UsageError ("--model: unknown model 'x' (known: ...)") unless `name` is registered.
 void check_model_name(const std::string& name);
 
-/// Builds `name` for input `chw` and loads `weights` (a safetensors file; empty: the registry's
-/// initial weights from seed 0). The class count is num_classes when > 0, else the first dim of
+/// Builds `name` for `config` and loads `weights` (a safetensors file; empty: the registry's
+/// initial weights from seed 0). With config.num_classes 0 the class count is the first dim of
 /// the weights' tensor named as the model's last rank-2 parameter (its output Linear), else 10.
 /// Throws ValueError naming `command`, the file and the first offending tensors when the weights
 /// do not fit (load_state_dict is strict), and the io errors of load_safetensors.
 ModelFromWeights model_from_weights(const std::string& command, const std::string& name,
-                                    const Shape& chw, int64_t num_classes,
-                                    const std::vector<int64_t>& hidden, const std::string& weights);
+                                    const models::ModelConfig& config, const std::string& weights);
 
 }  // namespace cnnlab::cli

@@ -91,6 +91,8 @@ int run_bench(const Args& args) {
                  "input shape C x H x W (default: 1x28x28, or 3x32x32 for CIFAR models)");
   app.add_option("--num-classes", num_classes)->capture_default_str();
   app.add_option("--hidden", hidden, "MLP hidden widths")->delimiter(',')->capture_default_str();
+  std::string variant = "auto";
+  add_variant_option(app, variant);
   app.add_option("--backend", backend_text,
                  "reference or fast (default: CNNLAB_BACKEND, else fast)");
   app.add_option("--json", json_path, "also write the numbers to this JSON file");
@@ -128,8 +130,12 @@ int run_bench(const Args& args) {
   Rng rng(0);
   std::shared_ptr<nn::Module> net;
   try {
-    net = models::make_model(
-        model, {.input_shape = shape, .num_classes = num_classes, .hidden = hidden}, rng);
+    net = models::make_model(model,
+                             {.input_shape = shape,
+                              .num_classes = num_classes,
+                              .hidden = hidden,
+                              .small_input = models::parse_variant(variant)},
+                             rng);
   } catch (const ValueError& e) {
     throw UsageError(std::string("--input: ") + e.what());
   }

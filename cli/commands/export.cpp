@@ -45,6 +45,8 @@ int run_export(const Args& args) {
   app.add_option("--hidden", hidden, "MLP hidden widths, with a state_dict")
       ->delimiter(',')
       ->capture_default_str();
+  std::string variant = "auto";
+  add_variant_option(app, variant);
   app.add_option("--opset", opset, "ONNX opset, 13 to 17")->capture_default_str();
   app.add_flag("--static-batch", static_batch, "fix the batch dim to 1 instead of a symbol N");
   parse(app, args);
@@ -56,7 +58,7 @@ int run_export(const Args& args) {
   Shape chw;
   std::string normalization;
   if (std::filesystem::is_directory(source)) {
-    for (const char* flag : {"--input", "--num-classes", "--hidden"}) {
+    for (const char* flag : {"--input", "--num-classes", "--hidden", "--variant"}) {
       if (app.count(flag) > 0) {
         throw UsageError(std::string(flag) + ": not with a run directory (its config.json says)");
       }
@@ -78,7 +80,13 @@ int run_export(const Args& args) {
     if (model.empty()) throw UsageError("--model: required with a state_dict file");
     check_model_name(model);
     chw = parse_input_shape(input_text);
-    net = model_from_weights("export", model, chw, num_classes, hidden, source).model;
+    net = model_from_weights("export", model,
+                             {.input_shape = chw,
+                              .num_classes = num_classes,
+                              .hidden = hidden,
+                              .small_input = models::parse_variant(variant)},
+                             source)
+              .model;
   }
   interop::export_onnx(*net, chw, onnx_path, {.opset = opset, .dynamic_batch = !static_batch});
   std::printf("wrote %s: %s for input (%s, %lld, %lld, %lld), opset %lld, %lld parameters%s\n",

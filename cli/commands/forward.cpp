@@ -33,6 +33,8 @@ int run_forward(const Args& args) {
                  "else 10)");
   app.add_option("--batch-size", batch_size, "images per forward pass")->capture_default_str();
   app.add_option("--hidden", hidden, "MLP hidden widths")->delimiter(',')->capture_default_str();
+  std::string variant = "auto";
+  add_variant_option(app, variant);
   int64_t threads = 0;
   add_threads_option(app, threads);
   parse(app, args);
@@ -55,8 +57,12 @@ int run_forward(const Args& args) {
   const Tensor x = io::load_npy(input).to(Dtype::kFloat32);
   const Shape chw = {x.size(1), x.size(2), x.size(3)};
 
-  const ModelFromWeights m =
-      model_from_weights("forward", model, chw, num_classes, hidden, weights);
+  const ModelFromWeights m = model_from_weights("forward", model,
+                                                {.input_shape = chw,
+                                                 .num_classes = num_classes,
+                                                 .hidden = hidden,
+                                                 .small_input = models::parse_variant(variant)},
+                                                weights);
   nn::Module* net = m.model.get();
 
   const auto start = std::chrono::steady_clock::now();

@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "cnnlab/models/registry.hpp"
+#include "model_source.hpp"
 
 namespace cnnlab::cli {
 namespace {}  // namespace
@@ -20,18 +21,18 @@ int run_summary(const Args& args) {
   app.add_option("--input", input, "input shape C x H x W")->capture_default_str();
   app.add_option("--num-classes", num_classes)->capture_default_str();
   app.add_option("--hidden", hidden, "MLP hidden widths")->delimiter(',')->capture_default_str();
+  std::string variant = "auto";
+  add_variant_option(app, variant);
   parse(app, args);
   const Shape shape = parse_input_shape(input);
-  bool known = false;
-  std::string names;
-  for (const auto& m : models::model_table()) {
-    known = known || m.name == model;
-    names += (names.empty() ? "" : ", ") + m.name;
-  }
-  if (!known) throw UsageError("--model: unknown model '" + model + "' (known: " + names + ")");
+  check_model_name(model);
   Rng rng(0);
-  auto net = models::make_model(
-      model, {.input_shape = shape, .num_classes = num_classes, .hidden = hidden}, rng);
+  auto net = models::make_model(model,
+                                {.input_shape = shape,
+                                 .num_classes = num_classes,
+                                 .hidden = hidden,
+                                 .small_input = models::parse_variant(variant)},
+                                rng);
   std::printf("%s on input %s\n\n", model.c_str(), input.c_str());
   std::fputs(models::format_summary(models::summarize(*net, shape)).c_str(), stdout);
   return 0;

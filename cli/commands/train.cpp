@@ -22,6 +22,7 @@ int run_train(const Args& args) {
   app.add_option("--hidden", c.hidden, "MLP hidden widths, e.g. --hidden 256,128")
       ->delimiter(',')
       ->capture_default_str();
+  add_variant_option(app, c.variant);
   app.add_option("--data", c.data,
                  "fashion-mnist (Debian's dataset-fashion-mnist), or a folder of MNIST-format IDX "
                  "files or CIFAR-10/100 binaries")

@@ -46,6 +46,7 @@ std::shared_ptr<nn::Module> make_softmax(const ModelConfig& c, Rng& rng) {
 constexpr int64_t kSmallInputSize = 64;
 
 bool is_small_input(const ModelConfig& c) {
+  if (c.small_input) return *c.small_input;
   return c.input_shape[1] < kSmallInputSize || c.input_shape[2] < kSmallInputSize;
 }
 
@@ -175,6 +176,23 @@ std::shared_ptr<nn::Module> make_model(const std::string& name, const ModelConfi
     known += (known.empty() ? "" : ", ") + m.name;
   }
   throw ValueError(detail::concat("unknown model '", name, "' (known: ", known, ")"));
+}
+
+std::optional<bool> parse_variant(const std::string& text) {
+  if (text == "auto") return std::nullopt;
+  if (text == "small" || text == "full") return text == "small";
+  throw ValueError(detail::concat("variant: expected auto, small or full, got '", text, "'"));
+}
+
+std::vector<Tensor> take_auxiliary_logits(nn::Module& model) {
+  auto* googlenet = dynamic_cast<GoogLeNet*>(&model);
+  if (googlenet == nullptr) return {};
+  std::vector<Tensor> out;
+  for (const Tensor& t : googlenet->aux_logits()) {
+    if (t.defined()) out.push_back(t);
+  }
+  googlenet->clear_aux_logits();
+  return out;
 }
 
 }  // namespace cnnlab::models

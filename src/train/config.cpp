@@ -16,6 +16,7 @@ std::string TrainConfig::to_json() const {
   j["command"] = "train";
   j["model"] = model;
   j["hidden"] = hidden;
+  j["variant"] = variant;
   j["data"] = data;
   j["train_limit"] = train_limit;
   j["test_limit"] = test_limit;
@@ -67,6 +68,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& p
   };
   get("model", c.model);
   get("hidden", c.hidden);
+  get("variant", c.variant);
   get("data", c.data);
   get("train_limit", c.train_limit);
   get("test_limit", c.test_limit);

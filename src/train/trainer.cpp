@@ -19,6 +19,7 @@
 #include "cnnlab/models/registry.hpp"
 #include "cnnlab/nn/dropout.hpp"
 #include "cnnlab/ops/loss.hpp"
+#include "cnnlab/ops/math.hpp"
 #include "cnnlab/ops/reduce.hpp"
 #include "cnnlab/optim/adam.hpp"
 #include "cnnlab/optim/clip_grad.hpp"
@@ -174,9 +175,12 @@ bool all_finite(const nn::Module& model) {
 // The config's model with its initial weights (drawn from Rng(seed), so a run is repeatable).
 std::shared_ptr<nn::Module> build_model(const TrainConfig& c) {
   Rng rng(c.seed);
-  return models::make_model(
-      c.model, {.input_shape = c.input_shape, .num_classes = c.num_classes, .hidden = c.hidden},
-      rng);
+  return models::make_model(c.model,
+                            {.input_shape = c.input_shape,
+                             .num_classes = c.num_classes,
+                             .hidden = c.hidden,
+                             .small_input = models::parse_variant(c.variant)},
+                            rng);
 }
 
 // The random training-time transforms the config asks for, or null.
@@ -216,8 +220,11 @@ void run_epochs(const TrainConfig& config, const DataPair& data, nn::Module& mod
       lr = schedule->lr_at(epoch - 1, step, steps);
       opt.set_lr(lr);
       const Tensor logits = model(norm.apply(batch.inputs));
-      const Tensor loss = ops::cross_entropy(logits, batch.targets);
-      const double loss_value = loss.item();
+      Tensor loss = ops::cross_entropy(logits, batch.targets);
+      const double loss_value = loss.item();  // the main classifier's, reported in the metrics
+      for (const Tensor& aux : models::take_auxiliary_logits(model)) {  // googlenet_aux
+        loss = loss + ops::cross_entropy(aux, batch.targets) * models::kAuxLossWeight;
+      }
       CNNLAB_CHECK(std::isfinite(loss_value), Error, "train: the loss is ", loss_value,
                    " at epoch ", epoch, ", step ", step + 1, " of ", steps,
                    "; stopped (lower --lr?). ", kept_checkpoint(config.out, epoch));

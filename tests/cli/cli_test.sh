@@ -101,6 +101,11 @@ expect 1 "checkpoint.safetensors' is a checkpoint of model 'softmax' but the run
 expect 2 "--lr cannot be combined with --resume" -- "$CNNLAB" train --resume full --lr 5
 expect 1 "has finished 2 epochs; expected --epochs >= 2, got 1" -- "$CNNLAB" train --resume full --epochs 1 --progress none
 expect 2 "unknown model 'nope'" -- "$CNNLAB" summary --model nope
+"$CNNLAB" summary --model resnet18 --input 3x64x64 --variant small > variant.log 2>&1 ||
+  fail "summary --variant small failed: $(cat variant.log)"
+grep -q "^conv1 .*kernel_size=(3, 3)" variant.log || fail "--variant small kept the 7x7 stem"
+expect 2 "--variant: tiny not in {auto,small,full}" -- "$CNNLAB" summary --model resnet18 --variant tiny
+grep -q '"variant": "auto"' full/config.json || fail "config.json lacks the variant"
 expect 2 "--epochs: expected >= 1, got 0" -- "$CNNLAB" train --epochs 0 --out x "${SMALL[@]}"
 
 # evaluating on data with another number of classes: an IDX folder with 20 classes

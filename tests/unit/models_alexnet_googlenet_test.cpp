@@ -283,6 +283,23 @@ TEST(ModelsGoogLeNetAux, LogitsOnlyInTrainMode) {
   EXPECT_FALSE(net.aux_logits()[0].defined());
 }
 
+// What the training loop adds to the loss: both heads after a training forward, then nothing
+// (the heads are forgotten, so their graph is freed); nothing for other models.
+TEST(ModelsGoogLeNetAux, TakeAuxiliaryLogitsHandsThemOverOnce) {
+  auto m = build("googlenet_aux", {1, 28, 28});
+  m->train();
+  (*m)(Tensor::zeros({2, 1, 28, 28}));
+  const std::vector<Tensor> aux = models::take_auxiliary_logits(*m);
+  ASSERT_EQ(aux.size(), 2u);
+  EXPECT_EQ(aux[1].shape(), Shape({2, 10}));
+  EXPECT_TRUE(models::take_auxiliary_logits(*m).empty());
+  auto plain = build("googlenet", {1, 28, 28});
+  plain->train();
+  (*plain)(Tensor::zeros({2, 1, 28, 28}));
+  EXPECT_TRUE(models::take_auxiliary_logits(*plain).empty());
+  EXPECT_DOUBLE_EQ(models::kAuxLossWeight, 0.3);
+}
+
 TEST(ModelsGoogLeNetAux, AbsentWithoutAuxLogits) {
   auto m = build("googlenet", {1, 28, 28});
   auto& net = dynamic_cast<models::GoogLeNet&>(*m);

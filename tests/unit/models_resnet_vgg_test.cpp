@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -192,6 +193,23 @@ TEST(ModelsResNetForward, SmallInputsSelectTheSmallStem) {
     EXPECT_EQ(m->state_dict().at("conv1.weight").shape(), Shape({64, in[0], 3, 3}));
     EXPECT_EQ((*m)(Tensor::zeros({2, in[0], in[1], in[2]})).shape(), Shape({2, 10}));
   }
+}
+
+// ModelConfig::small_input (the CLI's --variant) overrides the rule by input size both ways.
+TEST(ModelsVariant, SmallInputFlagOverridesTheSizeRule) {
+  Rng rng(3);
+  auto small = models::make_model(
+      "resnet18", {.input_shape = {3, 64, 64}, .num_classes = 10, .small_input = true}, rng);
+  EXPECT_EQ(small->state_dict().at("conv1.weight").shape(), Shape({64, 3, 3, 3}));
+  auto full = models::make_model(
+      "resnet18", {.input_shape = {3, 32, 32}, .num_classes = 10, .small_input = false}, rng);
+  EXPECT_EQ(full->state_dict().at("conv1.weight").shape(), Shape({64, 3, 7, 7}));
+  EXPECT_EQ(full->submodule("maxpool").type_name(), "MaxPool2d");
+  EXPECT_EQ(models::parse_variant("auto"), std::nullopt);
+  EXPECT_EQ(models::parse_variant("small"), std::optional<bool>(true));
+  EXPECT_EQ(models::parse_variant("full"), std::optional<bool>(false));
+  EXPECT_THROW_WITH(models::parse_variant("tiny"), ValueError,
+                    "expected auto, small or full, got 'tiny'");
 }
 
 TEST(ModelsResNetForward, BottleneckSmallInput) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct ModelConfig {
   Shape input_shape = {1, 28, 28};  ///< (C, H, W)
   int64_t num_classes = 10;
   std::vector<int64_t> hidden = {256, 128};  ///< MLP hidden widths ("mlp" only)
+  /// Which variant of a family with a small-input variant (docs/models.md): true the small one,
+  /// false torchvision's, unset (the default) the small one exactly when H or W is below 64.
+  std::optional<bool> small_input;
 };
 
 /// One registry entry.
@@ -32,5 +36,18 @@ const std::vector<ModelInfo>& model_table();
 /// cannot take.
 std::shared_ptr<nn::Module> make_model(const std::string& name, const ModelConfig& config,
                                        Rng& rng);
+
+/// The --variant flag's values: "auto" -> unset (by input size), "small" -> true, "full" ->
+/// false, for ModelConfig::small_input. Throws ValueError for anything else.
+std::optional<bool> parse_variant(const std::string& text);
+
+/// Weight of each auxiliary classifier's loss in training: loss(main) + 0.3 * sum of
+/// loss(aux_i), as in the GoogLeNet paper (Szegedy et al. 2015, section 5) and torchvision.
+inline constexpr double kAuxLossWeight = 0.3;
+
+/// The auxiliary classifiers' logits of `model`'s last training-mode forward, and forgets them
+/// (so that their graph is freed): {aux1, aux2} for googlenet_aux, empty for every other model.
+/// The training loop adds kAuxLossWeight * cross_entropy of each to the loss.
+std::vector<Tensor> take_auxiliary_logits(nn::Module& model);
 
 }  // namespace cnnlab::models

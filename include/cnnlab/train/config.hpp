@@ -14,6 +14,7 @@ struct TrainConfig {
   // what to train
   std::string model = "lenet5";
   std::vector<int64_t> hidden = {256, 128};  ///< MLP hidden widths
+  std::string variant = "auto";              ///< auto | small | full: models::parse_variant
   std::string data = "fashion-mnist";        ///< a dataset name or a folder
   int64_t train_limit = 0;                   ///< use only the first N training images (0 = all)
   int64_t test_limit = 0;                    ///< evaluate on the first N test images (0 = all)
