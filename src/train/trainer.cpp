@@ -316,15 +316,16 @@ DataPair open_data(const std::string& spec, int64_t train_limit, int64_t test_li
     d.test = first_n(d.test, test_limit);
     return d;
   }
-  const std::string dir = data::resolve_data_dir(spec);
-  const int cifar = data::cifar_version(dir);
+  // NOTE: CIFAR binaries are recognized before resolve_data_dir, which expects IDX files.
+  const int cifar = fs::is_directory(spec) ? data::cifar_version(spec) : 0;
   if (cifar == 10) {
-    d.train = std::make_shared<data::Cifar10Dataset>(dir, data::Split::kTrain);
-    d.test = std::make_shared<data::Cifar10Dataset>(dir, data::Split::kTest);
+    d.train = std::make_shared<data::Cifar10Dataset>(spec, data::Split::kTrain);
+    d.test = std::make_shared<data::Cifar10Dataset>(spec, data::Split::kTest);
   } else if (cifar == 100) {
-    d.train = std::make_shared<data::Cifar100Dataset>(dir, data::Split::kTrain);
-    d.test = std::make_shared<data::Cifar100Dataset>(dir, data::Split::kTest);
+    d.train = std::make_shared<data::Cifar100Dataset>(spec, data::Split::kTrain);
+    d.test = std::make_shared<data::Cifar100Dataset>(spec, data::Split::kTest);
   } else {
+    const std::string dir = data::resolve_data_dir(spec);
     d.train = std::make_shared<data::MnistDataset>(dir, data::Split::kTrain);
     d.test = std::make_shared<data::MnistDataset>(dir, data::Split::kTest);
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cnnlab/core/error.hpp"
+#include "cnnlab/train/trainer.hpp"
 #include "support/expect_throw_with.hpp"
 #include "unit/data/test_files.hpp"
 
@@ -52,6 +53,18 @@ TEST(DataCifar10, ReadsEveryBatchInOrder) {
   EXPECT_EQ(data::Cifar10Dataset(dir.path(), data::Split::kTrain, 3).size(), 3);
   EXPECT_THROW_WITH(test.get(3), ValueError, "CifarDataset::get: expected index in [0, 3), got 3");
   EXPECT_EQ(data::cifar_version(dir.path()), 10);
+}
+
+// What `cnnlab train --data DIR` opens: a folder of CIFAR-10 binaries (it once failed because
+// the IDX check came first).
+TEST(DataCifar10, OpenDataRecognizesAFolderOfBinaries) {
+  TempDir dir;
+  write_cifar10(dir.path());
+  const train::DataPair d = train::open_data(dir.path(), 4, 0);
+  EXPECT_EQ(d.train->size(), 4);
+  EXPECT_EQ(d.test->size(), 3);
+  EXPECT_EQ(d.train->image_shape(), (Shape{3, 32, 32}));
+  EXPECT_EQ(d.test->class_names()[9], "truck");
 }
 
 TEST(DataCifar10, ReadsNamesAndTheArchiveFolder) {
