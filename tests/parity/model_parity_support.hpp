@@ -19,6 +19,7 @@
 #include "cnnlab/models/registry.hpp"
 #include "cnnlab/ops/loss.hpp"
 #include "parity/parity_support.hpp"
+#include "support/model_test_support.hpp"
 
 namespace cnnlab::model_parity {
 
@@ -66,34 +67,71 @@ inline Tensor hashed(const std::string& name, const Shape& shape, double offset,
 }
 
 /// The elements of t at the fixture's "index.<name>", as float64.
+/// NOTE: reads t in place (no to_vector() copy): the full VGG and AlexNet classifiers have
+/// gradients of 10^8 elements.
 inline Tensor sampled(const Tensor& t, const io::TensorFile& f, const std::string& name) {
-  const std::vector<double> all = t.to_vector();
-  const std::vector<double> index = f.at("index." + name).to_vector();
+  const Tensor d = t.to(Dtype::kFloat64);
+  const double* all = d.data<double>();
   std::vector<double> out;
-  for (double i : index) out.push_back(all.at(static_cast<size_t>(i)));
+  for (double i : f.at("index." + name).to_vector()) {
+    const auto k = static_cast<int64_t>(i);
+    EXPECT_TRUE(k >= 0 && k < d.numel()) << name << ": sample index " << k;
+    out.push_back(k >= 0 && k < d.numel() ? all[k] : std::nan(""));
+  }
   return Tensor::from_vector(out, {static_cast<int64_t>(out.size())}, Dtype::kFloat64);
 }
 
-inline double max_abs(const Tensor& t) {
-  double m = 0;
-  for (double v : t.to_vector()) m = std::max(m, std::abs(v));
-  return m;
+/// The L2 norm of all elements of t.
+inline double l2_norm(const Tensor& t) {
+  const Tensor d = t.to(Dtype::kFloat64);
+  const double* p = d.data<double>();
+  double sum = 0;
+  for (int64_t i = 0; i < d.numel(); ++i) sum += p[i] * p[i];
+  return std::sqrt(sum);
 }
 
-/// Makes every float32 parameter and buffer of `model` float64, in place.
-/// NOTE: nn::Module has no to(dtype) yet; this swaps each tensor's storage for a float64 copy
-/// inside its TensorImpl, which the module's handles share, so the layers see float64 tensors.
+using testing::max_abs;
+
+/// Replaces t's storage, inside its TensorImpl, by `values` (same shape): every handle that shares
+/// the TensorImpl (the module's own) then sees the new dtype and values.
+/// NOTE: nn::Module has no to(dtype) yet; this is how a model becomes float64 here.
+inline void swap_storage(const Tensor& t, const Tensor& values) {
+  TensorImpl& impl = *t.impl_ptr();
+  impl.storage = values.impl_ptr()->storage;
+  impl.offset = values.impl_ptr()->offset;
+  impl.dtype = values.dtype();
+}
+
+/// Makes every float32 parameter and buffer of `model` float64, in place (swap_storage).
 inline void to_float64(nn::Module& model) {
   auto retype = [](const Tensor& t) {
-    if (t.dtype() != Dtype::kFloat32) return;
-    const Tensor d = t.detach().to(Dtype::kFloat64).clone();
-    TensorImpl& impl = *t.impl_ptr();
-    impl.storage = d.impl_ptr()->storage;
-    impl.offset = d.impl_ptr()->offset;
-    impl.dtype = Dtype::kFloat64;
+    if (t.dtype() == Dtype::kFloat32) swap_storage(t, t.detach().to(Dtype::kFloat64));
   };
   for (const auto& [name, t] : model.named_parameters()) retype(t);
   for (const auto& [name, t] : model.named_buffers()) retype(t);
+}
+
+/// Sets the parameter or buffer t to hashed(name, t.shape(), offset, scale) stored in `dtype`:
+/// in place when t has that dtype already, else through swap_storage. int64 buffers become 0.
+inline void fill_hashed(const Tensor& t, const std::string& name, double offset, double scale,
+                        Dtype dtype) {
+  if (t.dtype() == Dtype::kInt64) {
+    std::fill_n(t.data<int64_t>(), t.numel(), int64_t{0});
+    return;
+  }
+  const Tensor target = t.dtype() == dtype ? t : Tensor::empty(t.shape(), dtype);
+  const uint32_t seed = fnv1a32(name);
+  auto fill = [&](auto* p) {
+    for (int64_t i = 0; i < target.numel(); ++i) {
+      p[i] = static_cast<float>(offset + scale * hash_uniform(seed, static_cast<uint32_t>(i)));
+    }
+  };
+  if (dtype == Dtype::kFloat64) {
+    fill(target.data<double>());
+  } else {
+    fill(target.data<float>());
+  }
+  if (!target.is_same(t)) swap_storage(t, target);
 }
 
 /// The training loss of a step: (model after its forward, logits, labels) -> scalar loss.
@@ -106,6 +144,10 @@ struct ModelCase {
   Shape input;  // (C, H, W)
   /// The training step's loss; empty means cross_entropy(logits, labels), the generator's default.
   StepLoss loss = {};
+  /// The float32 tolerance of the training step's logits and loss (relative, as kF32OutputRtol):
+  /// the sixth column of the case in make_model_fixtures.py, for models whose train-mode
+  /// BatchNorm sees few values per channel (the eval logits always get kF32OutputRtol).
+  double f32_train_rtol = kF32OutputRtol;
 };
 
 /// c.loss, or cross_entropy(logits, labels) when it is empty.
@@ -118,8 +160,7 @@ inline Tensor step_loss(const ModelCase& c, nn::Module& model, const Tensor& log
 /// its state_dict names are exactly PyTorch's (the fixture has one "init.<name>" per entry).
 inline std::shared_ptr<nn::Module> make_hashed_model(const ModelCase& c, const io::TensorFile& f,
                                                      Dtype dtype) {
-  Rng rng(7);
-  auto model = models::make_model(c.model, {.input_shape = c.input, .num_classes = 10}, rng);
+  auto model = testing::build_model(c.model, c.input, /*num_classes=*/10, /*seed=*/7);
   std::set<std::string> torch_names, cnnlab_names;
   for (const auto& [key, t] : f.tensors) {
     if (key.rfind("init.", 0) == 0) torch_names.insert(key.substr(5));
@@ -129,14 +170,15 @@ inline std::shared_ptr<nn::Module> make_hashed_model(const ModelCase& c, const i
   EXPECT_EQ(cnnlab_names, torch_names);
   if (cnnlab_names != torch_names) return nullptr;
 
-  std::map<std::string, Tensor> weights;
-  for (const auto& [key, t] : state) {
+  // NOTE: the values are written into the model's own tensors, in `dtype`, rather than through
+  // load_state_dict and to_float64 (tested elsewhere): the full VGG and AlexNet have 10^8
+  // weights, and each extra copy of them costs a noticeable part of a second.
+  auto fill = [&](const std::string& key, const Tensor& t) {
     const std::vector<double> init = f.at("init." + key).to_vector();  // (offset, scale)
-    weights[key] = t.dtype() == Dtype::kInt64 ? Tensor::zeros(t.shape(), Dtype::kInt64)
-                                              : hashed(key, t.shape(), init[0], init[1]);
-  }
-  model->load_state_dict(weights);
-  if (dtype == Dtype::kFloat64) to_float64(*model);
+    fill_hashed(t, key, init[0], init[1], dtype);
+  };
+  for (const auto& [key, t] : model->named_parameters()) fill(key, t);
+  for (const auto& [key, t] : model->named_buffers()) fill(key, t);
   return model;
 }
 
@@ -156,27 +198,34 @@ inline void train_without_dropout(nn::Module& model) {
   }
 }
 
+/// Runs `model` (in `dtype`) on the fixture's input in eval mode, then once in train mode
+/// without dropout; checks the eval logits to eval_rtol and the train-mode logits and loss to
+/// train_rtol (relative to the largest logit, and to the loss). Returns the loss.
+inline Tensor check_outputs(const ModelCase& c, const io::TensorFile& f, nn::Module& model,
+                            Dtype dtype, double eval_rtol, double train_rtol) {
+  const Tensor x = hashed_input(c, f, dtype);
+  model.eval();
+  const Tensor eval_logits = model(x);
+  EXPECT_EQ(eval_logits.dtype(), dtype);
+  EXPECT_TENSOR_NEAR(eval_logits, f.at("logits_eval"), 0.0,
+                     eval_rtol * max_abs(f.at("logits_eval")))
+      << "eval logits";
+  train_without_dropout(model);
+  const Tensor logits = model(x);
+  const Tensor loss = step_loss(c, model, logits, f.at("labels"));
+  EXPECT_TENSOR_NEAR(logits, f.at("logits_train"), 0.0, train_rtol * max_abs(f.at("logits_train")))
+      << "train logits";
+  EXPECT_TENSOR_NEAR(loss, f.at("loss"), train_rtol, 0.0) << "loss";
+  return loss;
+}
+
 /// Float32: eval logits, then the training step's logits and loss.
 inline void check_float32_outputs(const ModelCase& c) {
   const io::TensorFile f = parity::load_fixture(c.fixture);
   SCOPED_TRACE(parity::describe(f, Dtype::kFloat32));
   auto model = make_hashed_model(c, f, Dtype::kFloat32);
   ASSERT_TRUE(model);
-  const Tensor x = hashed_input(c, f, Dtype::kFloat32);
-  model->eval();
-  const Tensor eval_logits = (*model)(x);
-  EXPECT_EQ(eval_logits.dtype(), Dtype::kFloat32);
-  EXPECT_TENSOR_NEAR(eval_logits, f.at("logits_eval"), 0.0,
-                     kF32OutputRtol * max_abs(f.at("logits_eval")))
-      << "eval logits";
-  train_without_dropout(*model);
-  const Tensor logits = (*model)(x);
-  EXPECT_TENSOR_NEAR(logits, f.at("logits_train"), 0.0,
-                     kF32OutputRtol * max_abs(f.at("logits_train")))
-      << "train logits";
-  EXPECT_TENSOR_NEAR(step_loss(c, *model, logits, f.at("labels")), f.at("loss"), kF32OutputRtol,
-                     0.0)
-      << "loss";
+  check_outputs(c, f, *model, Dtype::kFloat32, kF32OutputRtol, c.f32_train_rtol);
 }
 
 /// Float64: everything, including every gradient and the BatchNorm statistics after the step.
@@ -185,21 +234,7 @@ inline void check_float64_step(const ModelCase& c) {
   SCOPED_TRACE(parity::describe(f, Dtype::kFloat64));
   auto model = make_hashed_model(c, f, Dtype::kFloat64);
   ASSERT_TRUE(model);
-  const Tensor x = hashed_input(c, f, Dtype::kFloat64);
-  model->eval();
-  const Tensor eval_logits = (*model)(x);
-  EXPECT_EQ(eval_logits.dtype(), Dtype::kFloat64);
-  EXPECT_TENSOR_NEAR(eval_logits, f.at("logits_eval"), 0.0,
-                     kF64OutputRtol * max_abs(f.at("logits_eval")))
-      << "eval logits";
-
-  train_without_dropout(*model);
-  const Tensor logits = (*model)(x);
-  const Tensor loss = step_loss(c, *model, logits, f.at("labels"));
-  EXPECT_TENSOR_NEAR(logits, f.at("logits_train"), 0.0,
-                     kF64OutputRtol * max_abs(f.at("logits_train")))
-      << "train logits";
-  EXPECT_TENSOR_NEAR(loss, f.at("loss"), kF64OutputRtol, 0.0) << "loss";
+  const Tensor loss = check_outputs(c, f, *model, Dtype::kFloat64, kF64OutputRtol, kF64OutputRtol);
   loss.backward();
 
   const auto params = model->named_parameters();
@@ -214,9 +249,7 @@ inline void check_float64_step(const ModelCase& c) {
     ASSERT_TRUE(g.defined());
     const double norm = f.at("gnorm." + name).item();
     const double rms = norm / std::sqrt(p.numel());
-    double actual_norm = 0;
-    for (double v : g.to_vector()) actual_norm += v * v;
-    EXPECT_NEAR(std::sqrt(actual_norm), norm,
+    EXPECT_NEAR(l2_norm(g), norm,
                 kF64GradRtol * norm + floor * std::sqrt(static_cast<double>(p.numel())));
     EXPECT_TENSOR_NEAR(sampled(g, f, name), f.at("grad." + name), kF64GradRtol,
                        kF64GradRtol * rms + floor);

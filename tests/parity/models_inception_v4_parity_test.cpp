@@ -12,36 +12,17 @@ namespace {
 
 using model_parity::ModelCase;
 
-const ModelCase kInceptionV4Small = {"model_inception_v4_small", "inception_v4", {3, 32, 32}};
-
 // NOTE: the float32 train-mode step is ill-conditioned, in PyTorch as here: the 4x4 and 2x2 maps
 // of the last 12 blocks give train-mode BatchNorm 8 to 32 values per channel, and about 40 such
 // layers in a row amplify float32 rounding to ~5e-3 of the logits (PyTorch's own float32 run
 // against its float64 run; eval mode, with running statistics, agrees to 4e-7). The same value
-// is the sixth column of this case in make_model_fixtures.py. The float64 test checks the step.
-constexpr double kF32TrainRtol = 0.1;
+// (f32_train_rtol) is the sixth column of this case in make_model_fixtures.py. The float64 test
+// checks the step.
+const ModelCase kInceptionV4Small = {
+    "model_inception_v4_small", "inception_v4", {3, 32, 32}, {}, /*f32_train_rtol=*/0.1};
 
 TEST(ModelParity, InceptionV4SmallFloat32OutputsMatchTorch) {
-  using namespace model_parity;  // NOLINT(google-build-using-namespace): the helpers
-  const ModelCase& c = kInceptionV4Small;
-  const io::TensorFile f = parity::load_fixture(c.fixture);
-  SCOPED_TRACE(parity::describe(f, Dtype::kFloat32));
-  auto model = make_hashed_model(c, f, Dtype::kFloat32);
-  ASSERT_TRUE(model);
-  const Tensor x = hashed_input(c, f, Dtype::kFloat32);
-  model->eval();
-  const Tensor eval_logits = (*model)(x);
-  EXPECT_EQ(eval_logits.dtype(), Dtype::kFloat32);
-  EXPECT_TENSOR_NEAR(eval_logits, f.at("logits_eval"), 0.0,
-                     kF32OutputRtol * max_abs(f.at("logits_eval")))
-      << "eval logits";
-  train_without_dropout(*model);
-  const Tensor logits = (*model)(x);
-  EXPECT_TENSOR_NEAR(logits, f.at("logits_train"), 0.0,
-                     kF32TrainRtol * max_abs(f.at("logits_train")))
-      << "train logits";
-  EXPECT_TENSOR_NEAR(ops::cross_entropy(logits, f.at("labels")), f.at("loss"), kF32TrainRtol, 0.0)
-      << "loss";
+  model_parity::check_float32_outputs(kInceptionV4Small);
 }
 
 TEST(ModelParity, InceptionV4SmallFloat64TrainStepMatchesTorch) {

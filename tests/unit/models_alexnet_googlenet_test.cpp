@@ -4,11 +4,8 @@
 // variants, the auxiliary heads in train and eval mode, initialization, fusion and hooks.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -20,54 +17,18 @@
 #include "cnnlab/ops/loss.hpp"
 #include "cnnlab/ops/math.hpp"
 #include "support/expect_throw_with.hpp"
+#include "support/model_test_support.hpp"
 #include "support/tensor_matchers.hpp"
 
 namespace cnnlab {
 namespace {
 
-std::shared_ptr<nn::Module> build(const std::string& name, const Shape& input,
-                                  int64_t num_classes = 10, uint64_t seed = 1) {
-  Rng rng(seed);
-  return models::make_model(name, {.input_shape = input, .num_classes = num_classes}, rng);
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  const std::vector<double> va = a.to_vector(), vb = b.to_vector();
-  double m = 0;
-  for (size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
-  return m;
-}
-
-/// "<name> <dtype> <d0,d1,...>" for every state_dict entry of `model`, sorted by name.
-std::vector<std::string> describe_state(const nn::Module& model) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : model.state_dict()) {
-    std::string shape;
-    for (int64_t i = 0; i < t.dim(); ++i) {
-      // NOTE: not `(i ? "," : "") + std::to_string(...)`, which trips GCC 12's -Wrestrict
-      if (i > 0) shape += ',';
-      shape += std::to_string(t.size(i));
-    }
-    out.push_back(name + " " + (t.dtype() == Dtype::kInt64 ? "int64" : "float32") + " " +
-                  (shape.empty() ? "-" : shape));
-  }
-  return out;
-}
-
-/// The same lines for torchvision's model `name` (a label of make_model_fixtures.py's
-/// key_lists(): "alexnet", "googlenet" (aux_logits=False), "googlenet_aux"), from the fixture.
-std::vector<std::string> torchvision_state(const std::string& name) {
-  std::ifstream in(std::string(CNNLAB_FIXTURE_DIR) + "/torchvision_state_dicts.txt");
-  EXPECT_TRUE(in.good()) << "missing torchvision_state_dicts.txt";
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.find(' ');
-    if (line.substr(0, space) == name) out.push_back(line.substr(space + 1));
-  }
-  return out;
-}
+using testing::build_model;
+using testing::describe_state;
+using testing::max_abs;
+using testing::max_abs_diff;
+using testing::rms;
+using testing::torchvision_state;
 
 /// The lines whose name does not start with any of `prefixes`.
 std::vector<std::string> without(const std::vector<std::string>& lines,
@@ -81,19 +42,6 @@ std::vector<std::string> without(const std::vector<std::string>& lines,
   return out;
 }
 
-double rms(const Tensor& t) {
-  double sq = 0;
-  const std::vector<double> v = t.to_vector();
-  for (double e : v) sq += e * e;
-  return std::sqrt(sq / static_cast<double>(v.size()));
-}
-
-double max_abs(const Tensor& t) {
-  double m = 0;
-  for (double e : t.to_vector()) m = std::max(m, std::abs(e));
-  return m;
-}
-
 // ---- parameter counts ---------------------------------------------------------------------------
 
 // NOTE: alexnet and alexnet_lrn at 224x224 have 61M/62M parameters (1-3 s to draw); their counts
@@ -102,16 +50,16 @@ double max_abs(const Tensor& t) {
 
 TEST(ModelsSmallInputCount, AlexNetMatchesThePyTorchDefinition) {
   // From tools/torch_reference_models.py (make_model(name, shape, 10)).
-  EXPECT_EQ(build("alexnet", {3, 32, 32})->num_parameters(), 4'557'642);
-  EXPECT_EQ(build("alexnet", {1, 28, 28})->num_parameters(), 4'556'490);
-  EXPECT_EQ(build("alexnet_lrn", {3, 32, 32})->num_parameters(), 5'824'394);
-  EXPECT_EQ(build("alexnet_lrn", {1, 28, 28})->num_parameters(), 5'822'666);
+  EXPECT_EQ(build_model("alexnet", {3, 32, 32})->num_parameters(), 4'557'642);
+  EXPECT_EQ(build_model("alexnet", {1, 28, 28})->num_parameters(), 4'556'490);
+  EXPECT_EQ(build_model("alexnet_lrn", {3, 32, 32})->num_parameters(), 5'824'394);
+  EXPECT_EQ(build_model("alexnet_lrn", {1, 28, 28})->num_parameters(), 5'822'666);
 }
 
 TEST(ModelsSmallInputCount, GoogLeNetMatchesThePyTorchDefinition) {
   // googlenet_aux (9,952,958 at 3x32x32, 9,951,806 at 1x28x28) is checked in the aux tests.
-  EXPECT_EQ(build("googlenet", {3, 32, 32})->num_parameters(), 5'602'474);
-  EXPECT_EQ(build("googlenet", {1, 28, 28})->num_parameters(), 5'601'322);
+  EXPECT_EQ(build_model("googlenet", {3, 32, 32})->num_parameters(), 5'602'474);
+  EXPECT_EQ(build_model("googlenet", {1, 28, 28})->num_parameters(), 5'601'322);
 }
 
 // ---- names and shapes ---------------------------------------------------------------------------
@@ -119,7 +67,7 @@ TEST(ModelsSmallInputCount, GoogLeNetMatchesThePyTorchDefinition) {
 TEST(ModelsStateDict, GoogLeNetMatchesTorchvisionExactly) {
   const std::vector<std::string> expected = torchvision_state("googlenet");
   ASSERT_EQ(expected.size(), 344u);  // 57 BasicConv2d (6 entries) + fc (2)
-  const auto m = build("googlenet", {3, 224, 224}, 1000);
+  const auto m = build_model("googlenet", {3, 224, 224}, 1000);
   EXPECT_EQ(m->num_parameters(), 6'624'904);  // torchvision's published count
   EXPECT_EQ(describe_state(*m), expected);
 }
@@ -127,17 +75,17 @@ TEST(ModelsStateDict, GoogLeNetMatchesTorchvisionExactly) {
 TEST(ModelsStateDict, GoogLeNetAuxMatchesTorchvisionExactly) {
   const std::vector<std::string> expected = torchvision_state("googlenet_aux");
   ASSERT_EQ(expected.size(), 344u + 2 * 10);  // + 2 x (conv (6) + fc1 (2) + fc2 (2))
-  const auto m = build("googlenet_aux", {3, 224, 224}, 1000);
+  const auto m = build_model("googlenet_aux", {3, 224, 224}, 1000);
   EXPECT_EQ(m->num_parameters(), 13'004'888);
   EXPECT_EQ(describe_state(*m), expected);
 }
 
 TEST(ModelsStateDict, SmallGoogLeNetDiffersOnlyInConv1) {
   const std::vector<std::string> names = {"conv1.conv.weight"};
-  const auto m = build("googlenet_aux", {3, 32, 32}, 1000);
+  const auto m = build_model("googlenet_aux", {3, 32, 32}, 1000);
   EXPECT_EQ(without(describe_state(*m), names), without(torchvision_state("googlenet_aux"), names));
   EXPECT_EQ(m->num_parameters(), 13'004'888 - 64 * 3 * (7 * 7 - 3 * 3));
-  EXPECT_EQ(build("googlenet", {1, 28, 28})->state_dict().at("conv1.conv.weight").shape(),
+  EXPECT_EQ(build_model("googlenet", {1, 28, 28})->state_dict().at("conv1.conv.weight").shape(),
             Shape({64, 1, 3, 3}));
 }
 
@@ -146,7 +94,7 @@ TEST(ModelsStateDict, SmallAlexNetKeepsTorchvisionNamesAndFeatureShapes) {
   const std::vector<std::string> changed = {"features.0.weight", "classifier."};
   const std::vector<std::string> expected = torchvision_state("alexnet");
   ASSERT_EQ(expected.size(), 16u);  // 5 convs + 3 linears, weight and bias each
-  const auto m = build("alexnet", {3, 32, 32}, 1000);
+  const auto m = build_model("alexnet", {3, 32, 32}, 1000);
   EXPECT_EQ(without(describe_state(*m), changed), without(expected, changed));
   std::vector<std::string> names, torch_names;
   for (const auto& [name, t] : m->state_dict()) names.push_back(name);
@@ -159,7 +107,7 @@ TEST(ModelsStateDict, SmallAlexNetKeepsTorchvisionNamesAndFeatureShapes) {
 }
 
 TEST(ModelsStateDict, AlexNetLrnLayout) {
-  auto m = build("alexnet_lrn", {3, 32, 32});
+  auto m = build_model("alexnet_lrn", {3, 32, 32});
   const auto state = m->state_dict();
   EXPECT_EQ(state.size(), 16u);
   EXPECT_EQ(state.at("features.0.weight").shape(), Shape({96, 3, 3, 3}));
@@ -187,7 +135,7 @@ TEST(ModelsAlexNetForward, SmallInputsGiveLogits) {
   NoGradGuard no_grad;
   for (const char* name : {"alexnet", "alexnet_lrn"}) {
     for (const Shape& in : {Shape{1, 28, 28}, Shape{3, 32, 32}}) {
-      auto m = build(name, in);
+      auto m = build_model(name, in);
       m->eval();
       EXPECT_EQ((*m)(Tensor::zeros({2, in[0], in[1], in[2]})).shape(), Shape({2, 10})) << name;
     }
@@ -197,7 +145,7 @@ TEST(ModelsAlexNetForward, SmallInputsGiveLogits) {
 TEST(ModelsAlexNetForward, SmallPoolsEndAtFourByFour) {
   NoGradGuard no_grad;
   for (const Shape& in : {Shape{1, 28, 28}, Shape{3, 32, 32}}) {
-    auto m = build("alexnet", in);
+    auto m = build_model("alexnet", in);
     m->eval();
     auto& features = dynamic_cast<models::AlexNet&>(*m).features;
     EXPECT_EQ((*features)(Tensor::zeros({1, in[0], in[1], in[2]})).shape(), Shape({1, 256, 4, 4}));
@@ -220,7 +168,7 @@ TEST(ModelsAlexNetForward, FullVariantAt64x64) {
 /// Eval-mode logits of `name`'s small variant; train-mode googlenet_aux runs in ModelsGoogLeNetAux.
 void expect_small_googlenet_logits(const std::string& name, const Shape& in) {
   NoGradGuard no_grad;
-  auto m = build(name, in);
+  auto m = build_model(name, in);
   EXPECT_EQ(m->submodule("maxpool1").type_name(), "Identity");
   m->eval();
   EXPECT_EQ((*m)(Tensor::zeros({1, in[0], in[1], in[2]})).shape(), Shape({1, 10})) << name;
@@ -238,7 +186,7 @@ TEST(ModelsGoogLeNetForward, SmallAuxInputGivesLogitsAt32x32) {
 
 TEST(ModelsGoogLeNetForward, OutputShapeAt224) {
   NoGradGuard no_grad;
-  auto m = build("googlenet", {3, 224, 224}, 1000);
+  auto m = build_model("googlenet", {3, 224, 224}, 1000);
   EXPECT_EQ(m->submodule("maxpool1").type_name(), "MaxPool2d");
   m->eval();
   EXPECT_EQ((*m)(Tensor::zeros({1, 3, 224, 224})).shape(), Shape({1, 1000}));
@@ -258,7 +206,7 @@ TEST(ModelsGoogLeNetForward, InceptionConcatenatesItsBranches) {
 // ---- auxiliary classifiers ----------------------------------------------------------------------
 
 TEST(ModelsGoogLeNetAux, LogitsOnlyInTrainMode) {
-  auto m = build("googlenet_aux", {1, 28, 28}, 5);
+  auto m = build_model("googlenet_aux", {1, 28, 28}, 5);
   EXPECT_EQ(m->num_parameters(),
             9'951'806 - 5 * 3 * (1024 + 1));  // fc, aux1.fc2, aux2.fc2: 5 classes
   auto& net = dynamic_cast<models::GoogLeNet&>(*m);
@@ -286,14 +234,14 @@ TEST(ModelsGoogLeNetAux, LogitsOnlyInTrainMode) {
 // What the training loop adds to the loss: both heads after a training forward, then nothing
 // (the heads are forgotten, so their graph is freed); nothing for other models.
 TEST(ModelsGoogLeNetAux, TakeAuxiliaryLogitsHandsThemOverOnce) {
-  auto m = build("googlenet_aux", {1, 28, 28});
+  auto m = build_model("googlenet_aux", {1, 28, 28});
   m->train();
   (*m)(Tensor::zeros({2, 1, 28, 28}));
   const std::vector<Tensor> aux = models::take_auxiliary_logits(*m);
   ASSERT_EQ(aux.size(), 2u);
   EXPECT_EQ(aux[1].shape(), Shape({2, 10}));
   EXPECT_TRUE(models::take_auxiliary_logits(*m).empty());
-  auto plain = build("googlenet", {1, 28, 28});
+  auto plain = build_model("googlenet", {1, 28, 28});
   plain->train();
   (*plain)(Tensor::zeros({2, 1, 28, 28}));
   EXPECT_TRUE(models::take_auxiliary_logits(*plain).empty());
@@ -301,7 +249,7 @@ TEST(ModelsGoogLeNetAux, TakeAuxiliaryLogitsHandsThemOverOnce) {
 }
 
 TEST(ModelsGoogLeNetAux, AbsentWithoutAuxLogits) {
-  auto m = build("googlenet", {1, 28, 28});
+  auto m = build_model("googlenet", {1, 28, 28});
   auto& net = dynamic_cast<models::GoogLeNet&>(*m);
   EXPECT_EQ(net.aux1, nullptr);
   EXPECT_EQ(net.aux2, nullptr);
@@ -312,7 +260,7 @@ TEST(ModelsGoogLeNetAux, AbsentWithoutAuxLogits) {
 }
 
 TEST(ModelsGoogLeNetAux, TorchvisionLossReachesEveryParameter) {
-  auto m = build("googlenet_aux", {1, 28, 28});
+  auto m = build_model("googlenet_aux", {1, 28, 28});
   EXPECT_EQ(m->num_parameters(), 9'951'806);
   Rng data(22);
   const Tensor x = Tensor::normal({2, 1, 28, 28}, 0.0, 1.0, data);
@@ -331,7 +279,7 @@ TEST(ModelsGoogLeNetAux, TorchvisionLossReachesEveryParameter) {
 // ---- train/eval, initialization, fusion ---------------------------------------------------------
 
 TEST(ModelsTrainEval, AlexNetLrnEveryParameterGetsAGradient) {
-  auto m = build("alexnet_lrn", {1, 28, 28});
+  auto m = build_model("alexnet_lrn", {1, 28, 28});
   Rng data(23);
   const Tensor x = Tensor::normal({4, 1, 28, 28}, 0.0, 1.0, data);
   ops::cross_entropy((*m)(x), Tensor::from_int64({0, 1, 2, 3}, {4})).backward();
@@ -342,18 +290,11 @@ TEST(ModelsTrainEval, AlexNetLrnEveryParameterGetsAGradient) {
 }
 
 TEST(ModelsTrainEval, AlexNetDropoutActsOnlyInTrainMode) {
-  auto m = build("alexnet", {3, 32, 32});
-  Rng data(24);
-  const Tensor x = Tensor::normal({2, 3, 32, 32}, 0.0, 1.0, data);
-  m->eval();
-  EXPECT_TENSOR_EQ((*m)(x), (*m)(x));
-  m->train();
-  const Tensor t1 = (*m)(x), t2 = (*m)(x);
-  EXPECT_GT(max_abs_diff(t1, t2), 0.0);
+  testing::expect_dropout_only_in_train_mode("alexnet", {3, 32, 32}, 24);
 }
 
 TEST(ModelsTrainEval, GoogLeNetBatchNormMovesOnlyInTrainMode) {
-  auto m = build("googlenet", {1, 28, 28});
+  auto m = build_model("googlenet", {1, 28, 28});
   Rng data(25);
   const Tensor x = Tensor::normal({2, 1, 28, 28}, 1.0, 2.0, data);
   const std::string key = "inception4a.branch3.1.bn.running_mean";
@@ -368,7 +309,7 @@ TEST(ModelsTrainEval, GoogLeNetBatchNormMovesOnlyInTrainMode) {
 }
 
 TEST(ModelsGoogLeNetInit, TruncatedNormalPointZeroOneAndBatchNormEps) {
-  auto m = build("googlenet", {3, 32, 32});
+  auto m = build_model("googlenet", {3, 32, 32});
   const auto state = m->state_dict();
   const Tensor w = state.at("inception4e.branch2.1.conv.weight");  // 320x160x3x3
   EXPECT_NEAR(rms(w), 0.01, 1e-4);
@@ -384,7 +325,7 @@ TEST(ModelsGoogLeNetInit, TruncatedNormalPointZeroOneAndBatchNormEps) {
 }
 
 TEST(ModelsAlexNetInit, PyTorchDefaultUniform) {
-  auto m = build("alexnet", {3, 32, 32});
+  auto m = build_model("alexnet", {3, 32, 32});
   const auto state = m->state_dict();
   const Tensor w = state.at("features.8.weight");  // 256x384x3x3: bound 1/sqrt(3456)
   const double bound = 1.0 / std::sqrt(384.0 * 9.0);
@@ -395,7 +336,7 @@ TEST(ModelsAlexNetInit, PyTorchDefaultUniform) {
 }
 
 TEST(ModelsGoogLeNetFusion, FusedInferenceEqualsTheModulesOneByOne) {
-  auto m = build("googlenet", {3, 32, 32});
+  auto m = build_model("googlenet", {3, 32, 32});
   Rng data(26);
   const Tensor x = Tensor::normal({2, 3, 32, 32}, 0.0, 1.0, data);
   m->train();
@@ -421,13 +362,13 @@ TEST(ModelsGoogLeNetFusion, FusedInferenceEqualsTheModulesOneByOne) {
 TEST(ModelsAlexNetGoogLeNetSlow, FullAlexNetsEqualTorchvisionAndThePaper) {
   if (std::getenv("CNNLAB_SLOW_TESTS") == nullptr) GTEST_SKIP() << "set CNNLAB_SLOW_TESTS=1";
   NoGradGuard no_grad;
-  auto m = build("alexnet", {3, 224, 224}, 1000);
+  auto m = build_model("alexnet", {3, 224, 224}, 1000);
   EXPECT_EQ(m->num_parameters(), 61'100'840);
   EXPECT_EQ(describe_state(*m), torchvision_state("alexnet"));
   m->eval();
   EXPECT_EQ((*m)(Tensor::zeros({1, 3, 224, 224})).shape(), Shape({1, 1000}));
   // The paper's single-GPU AlexNet: the often-quoted 62.3M (Krizhevsky 2012: "60 million").
-  auto lrn = build("alexnet_lrn", {3, 224, 224}, 1000);
+  auto lrn = build_model("alexnet_lrn", {3, 224, 224}, 1000);
   EXPECT_EQ(lrn->num_parameters(), 62'378'344);
   lrn->eval();
   EXPECT_EQ((*lrn)(Tensor::zeros({1, 3, 224, 224})).shape(), Shape({1, 1000}));

@@ -4,11 +4,6 @@
 // 1x28x28 and 3x32x32, hooks inside the blocks, train/eval behaviour and bad inputs.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,49 +12,22 @@
 #include "cnnlab/models/registry.hpp"
 #include "cnnlab/ops/loss.hpp"
 #include "support/expect_throw_with.hpp"
+#include "support/model_test_support.hpp"
 #include "support/tensor_matchers.hpp"
 
 namespace cnnlab {
 namespace {
 
+using testing::describe_state;
+using testing::max_abs_diff;
+
 std::shared_ptr<nn::Module> build(const Shape& input, int64_t num_classes = 10, uint64_t seed = 1) {
-  Rng rng(seed);
-  return models::make_model("inception_v4", {.input_shape = input, .num_classes = num_classes},
-                            rng);
+  return testing::build_model("inception_v4", input, num_classes, seed);
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  const std::vector<double> va = a.to_vector(), vb = b.to_vector();
-  double m = 0;
-  for (size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
-  return m;
-}
-
-/// "<name> <dtype> <d0,d1,...>" for every state_dict entry of `model`, sorted by name.
-std::vector<std::string> describe_state(const nn::Module& model) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : model.state_dict()) {
-    // NOTE: an ostringstream, not string concatenation, which trips GCC 12's bogus -Wrestrict.
-    std::ostringstream line;
-    line << name << ' ' << (t.dtype() == Dtype::kInt64 ? "int64" : "float32") << ' ';
-    for (int64_t i = 0; i < t.dim(); ++i) line << (i ? "," : "") << t.size(i);
-    if (t.dim() == 0) line << '-';
-    out.push_back(line.str());
-  }
-  return out;
-}
-
-/// The same lines for the timm twin at 3x299x299 and 1000 classes, from the committed fixture.
+/// describe_state()'s lines for the timm twin at 3x299x299 and 1000 classes, from the fixture.
 std::vector<std::string> timm_state() {
-  std::ifstream in(std::string(CNNLAB_FIXTURE_DIR) + "/timm_inception_v4_state_dict.txt");
-  EXPECT_TRUE(in.good()) << "missing timm_inception_v4_state_dict.txt";
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    out.push_back(line.substr(line.find(' ') + 1));  // drop the "inception_v4 " label
-  }
-  return out;
+  return testing::fixture_state_lines("timm_inception_v4_state_dict.txt", "inception_v4");
 }
 
 /// (H, W) of every features.N output for one (1, C, H, W) forward of `model` in eval mode.

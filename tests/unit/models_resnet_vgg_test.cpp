@@ -4,13 +4,10 @@
 // the option A shortcut, initialization, and train/eval behaviour.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,49 +17,16 @@
 #include "cnnlab/models/vgg.hpp"
 #include "cnnlab/ops/loss.hpp"
 #include "support/expect_throw_with.hpp"
+#include "support/model_test_support.hpp"
 #include "support/tensor_matchers.hpp"
 
 namespace cnnlab {
 namespace {
 
-std::shared_ptr<nn::Module> build(const std::string& name, const Shape& input,
-                                  int64_t num_classes = 10, uint64_t seed = 1) {
-  Rng rng(seed);
-  return models::make_model(name, {.input_shape = input, .num_classes = num_classes}, rng);
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  const std::vector<double> va = a.to_vector(), vb = b.to_vector();
-  double m = 0;
-  for (size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
-  return m;
-}
-
-/// "<name> <dtype> <d0,d1,...>" for every state_dict entry of `model`, sorted by name.
-std::vector<std::string> describe_state(const nn::Module& model) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : model.state_dict()) {
-    std::string shape;
-    for (int64_t i = 0; i < t.dim(); ++i) shape += (i ? "," : "") + std::to_string(t.size(i));
-    out.push_back(name + " " + (t.dtype() == Dtype::kInt64 ? "int64" : "float32") + " " +
-                  (shape.empty() ? "-" : shape));
-  }
-  return out;
-}
-
-/// The same lines for torchvision's model `name`, from the committed fixture.
-std::vector<std::string> torchvision_state(const std::string& name) {
-  std::ifstream in(std::string(CNNLAB_FIXTURE_DIR) + "/torchvision_state_dicts.txt");
-  EXPECT_TRUE(in.good()) << "missing torchvision_state_dicts.txt";
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.find(' ');
-    if (line.substr(0, space) == name) out.push_back(line.substr(space + 1));
-  }
-  return out;
-}
+using testing::build_model;
+using testing::describe_state;
+using testing::max_abs_diff;
+using testing::torchvision_state;
 
 // ---- parameter counts (torchvision's, 1000 classes, 3x224x224) --------------------------------
 
@@ -71,22 +35,22 @@ std::vector<std::string> torchvision_state(const std::string& name) {
 // with CNNLAB_SLOW_TESTS=1 (ModelsZooSlow below). The fast tests still pin the VGG feature
 // extractors and heads down exactly.
 TEST(ModelsResNetCount, Resnet18EqualsTorchvision) {
-  EXPECT_EQ(build("resnet18", {3, 224, 224}, 1000)->num_parameters(), 11'689'512);
+  EXPECT_EQ(build_model("resnet18", {3, 224, 224}, 1000)->num_parameters(), 11'689'512);
 }
 
 TEST(ModelsResNetCount, Resnet34EqualsTorchvision) {
-  EXPECT_EQ(build("resnet34", {3, 224, 224}, 1000)->num_parameters(), 21'797'672);
+  EXPECT_EQ(build_model("resnet34", {3, 224, 224}, 1000)->num_parameters(), 21'797'672);
 }
 
 TEST(ModelsResNetCount, Resnet50EqualsTorchvision) {
-  EXPECT_EQ(build("resnet50", {3, 224, 224}, 1000)->num_parameters(), 25'557'032);
+  EXPECT_EQ(build_model("resnet50", {3, 224, 224}, 1000)->num_parameters(), 25'557'032);
 }
 
 TEST(ModelsCifarResNetCount, MatchesThePyTorchDefinition) {
   // From tools/torch_reference_models.py; resnet20's 0.27M and resnet110's 1.7M are the paper's.
-  EXPECT_EQ(build("resnet20", {3, 32, 32})->num_parameters(), 269'722);
-  EXPECT_EQ(build("resnet110", {3, 32, 32})->num_parameters(), 1'727'962);
-  EXPECT_EQ(build("resnet20", {1, 28, 28})->num_parameters(), 269'722 - 2 * 16 * 9);
+  EXPECT_EQ(build_model("resnet20", {3, 32, 32})->num_parameters(), 269'722);
+  EXPECT_EQ(build_model("resnet110", {3, 32, 32})->num_parameters(), 1'727'962);
+  EXPECT_EQ(build_model("resnet20", {1, 28, 28})->num_parameters(), 269'722 - 2 * 16 * 9);
 }
 
 /// Parameters of the modules under `prefix` ("features.").
@@ -102,7 +66,7 @@ int64_t count_under(const nn::Module& m, const std::string& prefix) {
 /// = 123,642,856) is the feature extractor, which the small-input variant at 32x32 shares; the
 /// small head is 512*512+512 + 512*512+512 + 512*1000+1000 = 1,038,312.
 void expect_vgg_count(const std::string& name, int64_t torchvision_count) {
-  auto m = build(name, {3, 32, 32}, 1000);
+  auto m = build_model(name, {3, 32, 32}, 1000);
   EXPECT_EQ(count_under(*m, "features."), torchvision_count - 123'642'856) << name;
   EXPECT_EQ(count_under(*m, "classifier."), 1'038'312) << name;
 }
@@ -113,11 +77,11 @@ TEST(ModelsVggCount, Vgg16BnFeaturesEqualTorchvision) { expect_vgg_count("vgg16_
 TEST(ModelsVggCount, Vgg19FeaturesEqualTorchvision) { expect_vgg_count("vgg19", 143'667'240); }
 
 TEST(ModelsSmallInputCount, Resnet18MatchesThePyTorchDefinition) {
-  EXPECT_EQ(build("resnet18", {1, 28, 28})->num_parameters(), 11'172'810);
+  EXPECT_EQ(build_model("resnet18", {1, 28, 28})->num_parameters(), 11'172'810);
 }
 
 TEST(ModelsSmallInputCount, Vgg11BnMatchesThePyTorchDefinition) {
-  EXPECT_EQ(build("vgg11_bn", {3, 32, 32})->num_parameters(), 9'756'426);
+  EXPECT_EQ(build_model("vgg11_bn", {3, 32, 32})->num_parameters(), 9'756'426);
 }
 
 // ---- names and shapes ------------------------------------------------------------------------
@@ -125,13 +89,13 @@ TEST(ModelsSmallInputCount, Vgg11BnMatchesThePyTorchDefinition) {
 TEST(ModelsStateDict, Resnet18MatchesTorchvisionExactly) {
   const std::vector<std::string> expected = torchvision_state("resnet18");
   ASSERT_EQ(expected.size(), 122u);
-  EXPECT_EQ(describe_state(*build("resnet18", {3, 224, 224}, 1000)), expected);
+  EXPECT_EQ(describe_state(*build_model("resnet18", {3, 224, 224}, 1000)), expected);
 }
 
 TEST(ModelsStateDict, Resnet50MatchesTorchvisionExactly) {
   const std::vector<std::string> expected = torchvision_state("resnet50");
   ASSERT_EQ(expected.size(), 320u);
-  EXPECT_EQ(describe_state(*build("resnet50", {3, 224, 224}, 1000)), expected);
+  EXPECT_EQ(describe_state(*build_model("resnet50", {3, 224, 224}, 1000)), expected);
 }
 
 TEST(ModelsStateDict, Vgg11BnFeaturesMatchTorchvisionExactly) {
@@ -140,14 +104,14 @@ TEST(ModelsStateDict, Vgg11BnFeaturesMatchTorchvisionExactly) {
     if (line.rfind("features.", 0) == 0) expected.push_back(line);
   }
   ASSERT_EQ(expected.size(), 56u);  // 8 convs (2 entries) + 8 BatchNorms (5 entries)
-  for (const std::string& line : describe_state(*build("vgg11_bn", {3, 32, 32}, 1000))) {
+  for (const std::string& line : describe_state(*build_model("vgg11_bn", {3, 32, 32}, 1000))) {
     if (line.rfind("features.", 0) == 0) actual.push_back(line);
   }
   EXPECT_EQ(actual, expected);
 }
 
 TEST(ModelsStateDict, SpotNames) {
-  const auto state = build("resnet18", {3, 32, 32})->state_dict();
+  const auto state = build_model("resnet18", {3, 32, 32})->state_dict();
   for (const char* key : {"conv1.weight", "bn1.num_batches_tracked", "layer1.0.conv1.weight",
                           "layer2.0.downsample.0.weight", "layer2.0.downsample.1.running_mean",
                           "layer4.1.bn2.running_var", "fc.weight", "fc.bias"}) {
@@ -156,7 +120,7 @@ TEST(ModelsStateDict, SpotNames) {
   EXPECT_EQ(state.count("layer1.0.downsample.0.weight"), 0u);         // identity shortcut in layer1
   EXPECT_EQ(state.at("conv1.weight").shape(), Shape({64, 3, 3, 3}));  // small-input stem
 
-  const auto cifar = build("resnet20", {1, 28, 28})->state_dict();
+  const auto cifar = build_model("resnet20", {1, 28, 28})->state_dict();
   for (const char* key : {"conv1.weight", "bn1.running_mean", "layer1.0.conv1.weight",
                           "layer3.2.bn2.num_batches_tracked", "fc.weight"}) {
     EXPECT_EQ(cifar.count(key), 1u) << key;
@@ -166,7 +130,7 @@ TEST(ModelsStateDict, SpotNames) {
 }
 
 TEST(ModelsStateDict, VggSpotNames) {
-  const auto vgg = build("vgg16_bn", {3, 32, 32})->state_dict();
+  const auto vgg = build_model("vgg16_bn", {3, 32, 32})->state_dict();
   for (const char* key : {"features.0.weight", "features.1.running_var", "features.41.bias",
                           "classifier.0.weight", "classifier.3.bias", "classifier.6.weight"}) {
     EXPECT_EQ(vgg.count(key), 1u) << key;
@@ -178,7 +142,7 @@ TEST(ModelsStateDict, VggSpotNames) {
 
 TEST(ModelsResNetForward, OutputShapeAt224) {
   NoGradGuard no_grad;
-  auto m = build("resnet18", {3, 224, 224}, 1000);
+  auto m = build_model("resnet18", {3, 224, 224}, 1000);
   EXPECT_EQ(m->submodule("maxpool").type_name(), "MaxPool2d");
   m->eval();
   EXPECT_EQ((*m)(Tensor::zeros({1, 3, 224, 224})).shape(), Shape({1, 1000}));
@@ -187,7 +151,7 @@ TEST(ModelsResNetForward, OutputShapeAt224) {
 TEST(ModelsResNetForward, SmallInputsSelectTheSmallStem) {
   NoGradGuard no_grad;
   for (const Shape& in : {Shape{1, 28, 28}, Shape{3, 32, 32}}) {
-    auto m = build("resnet18", in);
+    auto m = build_model("resnet18", in);
     m->eval();
     EXPECT_EQ(m->submodule("maxpool").type_name(), "Identity");
     EXPECT_EQ(m->state_dict().at("conv1.weight").shape(), Shape({64, in[0], 3, 3}));
@@ -214,7 +178,7 @@ TEST(ModelsVariant, SmallInputFlagOverridesTheSizeRule) {
 
 TEST(ModelsResNetForward, BottleneckSmallInput) {
   NoGradGuard no_grad;
-  auto m = build("resnet50", {1, 28, 28});
+  auto m = build_model("resnet50", {1, 28, 28});
   m->eval();
   EXPECT_EQ((*m)(Tensor::zeros({1, 1, 28, 28})).shape(), Shape({1, 10}));
 }
@@ -222,7 +186,7 @@ TEST(ModelsResNetForward, BottleneckSmallInput) {
 TEST(ModelsCifarResNetForward, OutputShapes) {
   NoGradGuard no_grad;
   for (const Shape& in : {Shape{1, 28, 28}, Shape{3, 32, 32}}) {
-    auto m = build("resnet20", in);
+    auto m = build_model("resnet20", in);
     m->eval();
     EXPECT_EQ((*m)(Tensor::zeros({3, in[0], in[1], in[2]})).shape(), Shape({3, 10}));
   }
@@ -230,14 +194,14 @@ TEST(ModelsCifarResNetForward, OutputShapes) {
 
 TEST(ModelsVggForward, SmallInputDropsOnlyPoolsBelowOneByOne) {
   NoGradGuard no_grad;
-  auto m28 = build("vgg11_bn", {1, 28, 28});
+  auto m28 = build_model("vgg11_bn", {1, 28, 28});
   // 28 -> 14 -> 7 -> 3 -> 1, then the fifth pool (features.28) would leave nothing.
   EXPECT_EQ(m28->submodule("features.21").type_name(), "MaxPool2d");
   EXPECT_EQ(m28->submodule("features.28").type_name(), "Identity");
   m28->eval();
   EXPECT_EQ((*m28)(Tensor::zeros({2, 1, 28, 28})).shape(), Shape({2, 10}));
 
-  auto m32 = build("vgg11", {3, 32, 32});
+  auto m32 = build_model("vgg11", {3, 32, 32});
   EXPECT_EQ(m32->submodule("features.20").type_name(), "MaxPool2d");
   m32->eval();
   EXPECT_EQ((*m32)(Tensor::zeros({2, 3, 32, 32})).shape(), Shape({2, 10}));
@@ -301,7 +265,7 @@ TEST(ModelsCifarResNetShortcut, GradientReachesTheInputThroughTheShortcut) {
 // ---- initialization, train/eval -------------------------------------------------------------
 
 TEST(ModelsResNetInit, KaimingNormalFanOutAndBatchNormOnesZeros) {
-  auto m = build("resnet18", {3, 32, 32});
+  auto m = build_model("resnet18", {3, 32, 32});
   const auto state = m->state_dict();
   const Tensor w = state.at("layer3.0.conv2.weight");  // (256, 256, 3, 3): fan_out 2304
   const std::vector<double> v = w.to_vector();
@@ -315,7 +279,7 @@ TEST(ModelsResNetInit, KaimingNormalFanOutAndBatchNormOnesZeros) {
 }
 
 TEST(ModelsVggInit, LinearNormalPointZeroOneAndZeroBias) {
-  auto m = build("vgg11", {3, 32, 32});
+  auto m = build_model("vgg11", {3, 32, 32});
   const auto state = m->state_dict();
   const std::vector<double> v = state.at("classifier.3.weight").to_vector();
   double sq = 0;
@@ -326,9 +290,9 @@ TEST(ModelsVggInit, LinearNormalPointZeroOneAndZeroBias) {
 }
 
 TEST(ModelsTrainEval, SameSeedSameWeights) {
-  auto a = build("resnet20", {1, 28, 28}, 10, 11);
-  auto b = build("resnet20", {1, 28, 28}, 10, 11);
-  auto c = build("resnet20", {1, 28, 28}, 10, 12);
+  auto a = build_model("resnet20", {1, 28, 28}, 10, 11);
+  auto b = build_model("resnet20", {1, 28, 28}, 10, 11);
+  auto c = build_model("resnet20", {1, 28, 28}, 10, 12);
   EXPECT_TENSOR_EQ(a->state_dict().at("layer2.0.conv1.weight"),
                    b->state_dict().at("layer2.0.conv1.weight"));
   EXPECT_GT(max_abs_diff(a->state_dict().at("layer2.0.conv1.weight"),
@@ -337,7 +301,7 @@ TEST(ModelsTrainEval, SameSeedSameWeights) {
 }
 
 void expect_every_parameter_gets_a_gradient(const std::string& name) {
-  auto m = build(name, {1, 28, 28});
+  auto m = build_model(name, {1, 28, 28});
   Rng data(12);
   const Tensor x = Tensor::normal({4, 1, 28, 28}, 0.0, 1.0, data);
   ops::cross_entropy((*m)(x), Tensor::from_int64({0, 1, 2, 3}, {4})).backward();
@@ -358,7 +322,7 @@ TEST(ModelsTrainEval, Vgg11BnEveryParameterGetsAGradient) {
 }
 
 TEST(ModelsTrainEval, BatchNormStatisticsMoveOnlyInTrainMode) {
-  auto m = build("resnet20", {1, 28, 28});
+  auto m = build_model("resnet20", {1, 28, 28});
   Rng data(13);
   const Tensor x = Tensor::normal({2, 1, 28, 28}, 1.0, 2.0, data);
   const Tensor before = m->state_dict().at("bn1.running_mean").clone();
@@ -374,14 +338,7 @@ TEST(ModelsTrainEval, BatchNormStatisticsMoveOnlyInTrainMode) {
 }
 
 TEST(ModelsTrainEval, VggDropoutActsOnlyInTrainMode) {
-  auto m = build("vgg11", {1, 28, 28});
-  Rng data(14);
-  const Tensor x = Tensor::normal({2, 1, 28, 28}, 0.0, 1.0, data);
-  m->eval();
-  EXPECT_TENSOR_EQ((*m)(x), (*m)(x));
-  m->train();
-  const Tensor t1 = (*m)(x), t2 = (*m)(x);
-  EXPECT_GT(max_abs_diff(t1, t2), 0.0);
+  testing::expect_dropout_only_in_train_mode("vgg11", {1, 28, 28}, 14);
 }
 
 // ---- slow: the large models at 224x224 (CNNLAB_SLOW_TESTS=1) ---------------------------------
@@ -392,11 +349,11 @@ TEST(ModelsZooSlow, LargeCountsAndVgg11BnStateDictEqualTorchvision) {
       {"resnet101", 44'549'160}, {"resnet152", 60'192'808}, {"vgg11", 132'863'336},
       {"vgg16", 138'357'544},    {"vgg16_bn", 138'365'992}, {"vgg19", 143'667'240}};
   for (const auto& [name, count] : counts) {
-    EXPECT_EQ(build(name, {3, 224, 224}, 1000)->num_parameters(), count) << name;
+    EXPECT_EQ(build_model(name, {3, 224, 224}, 1000)->num_parameters(), count) << name;
   }
   const std::vector<std::string> expected = torchvision_state("vgg11_bn");
   ASSERT_EQ(expected.size(), 62u);
-  EXPECT_EQ(describe_state(*build("vgg11_bn", {3, 224, 224}, 1000)), expected);
+  EXPECT_EQ(describe_state(*build_model("vgg11_bn", {3, 224, 224}, 1000)), expected);
 }
 
 // ---- bad input -----------------------------------------------------------------------------
@@ -407,7 +364,7 @@ TEST(ModelsResNetVggErrors, UnknownDepthsAndShapes) {
   Rng rng(1);
   EXPECT_THROW_WITH(models::CifarResNet({.depth = 21}, rng), ValueError, "6n + 2");
   EXPECT_THROW_WITH(models::CifarBasicBlock(16, 31, 2, rng), ValueError, "CifarBasicBlock");
-  EXPECT_THROW_WITH(build("resnet19", {3, 32, 32}), ValueError, "unknown model 'resnet19'");
+  EXPECT_THROW_WITH(build_model("resnet19", {3, 32, 32}), ValueError, "unknown model 'resnet19'");
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ struct ModelConfig {
   std::vector<int64_t> hidden = {256, 128};  ///< MLP hidden widths ("mlp" only)
   /// Which variant of a family with a small-input variant (docs/models.md): true the small one,
   /// false torchvision's, unset (the default) the small one exactly when H or W is below 64.
-  std::optional<bool> small_input;
+  std::optional<bool> small_input = std::nullopt;
 };
 
 /// One registry entry.
