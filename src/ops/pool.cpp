@@ -71,6 +71,19 @@ kernels::Pool2dGeometry pool2d_geometry(const char* op, const Tensor& x, const P
   return g;
 }
 
+// Records a pooling call for the op tracer (ONNX export): its window as the kernels saw it.
+void trace_pool(const char* op, const Tensor& input, const Tensor& y,
+                const kernels::Pool2dGeometry& g, const Pool2dParams& params) {
+  using V = std::vector<int64_t>;
+  autograd::trace_op(op, {input}, y,
+                     {{"kernel", V{g.kh, g.kw}},
+                      {"stride", V{g.sh, g.sw}},
+                      {"padding", V{g.ph, g.pw}},
+                      {"dilation", V{g.dh, g.dw}},
+                      {"ceil_mode", int64_t{params.ceil_mode}},
+                      {"count_include_pad", int64_t{params.count_include_pad}}});
+}
+
 }  // namespace
 
 Tensor max_pool2d(const Tensor& input, const Pool2dParams& params) {
@@ -107,14 +120,7 @@ Tensor max_pool2d(const Tensor& input, const Pool2dParams& params) {
           return {dx};
         });
   }
-  if (autograd::is_tracing())
-    autograd::trace_op("max_pool2d", {input}, y,
-                       {{"kernel", std::vector<int64_t>{g.kh, g.kw}},
-                        {"stride", std::vector<int64_t>{g.sh, g.sw}},
-                        {"padding", std::vector<int64_t>{g.ph, g.pw}},
-                        {"dilation", std::vector<int64_t>{g.dh, g.dw}},
-                        {"ceil_mode", int64_t{params.ceil_mode}},
-                        {"count_include_pad", int64_t{params.count_include_pad}}});
+  if (autograd::is_tracing()) trace_pool("max_pool2d", input, y, g, params);
   return y;
 }
 
@@ -141,14 +147,7 @@ Tensor avg_pool2d(const Tensor& input, const Pool2dParams& params) {
           return {dx};
         });
   }
-  if (autograd::is_tracing())
-    autograd::trace_op("avg_pool2d", {input}, y,
-                       {{"kernel", std::vector<int64_t>{g.kh, g.kw}},
-                        {"stride", std::vector<int64_t>{g.sh, g.sw}},
-                        {"padding", std::vector<int64_t>{g.ph, g.pw}},
-                        {"dilation", std::vector<int64_t>{g.dh, g.dw}},
-                        {"ceil_mode", int64_t{params.ceil_mode}},
-                        {"count_include_pad", int64_t{params.count_include_pad}}});
+  if (autograd::is_tracing()) trace_pool("avg_pool2d", input, y, g, params);
   return y;
 }
 

@@ -24,6 +24,9 @@ OUT = ROOT / "tests" / "parity" / "fixtures" / "npy"
 sys.path.insert(0, str(ROOT / "tools"))
 import torch_to_safetensors  # noqa: E402  (the repository's converter, exercised here)
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from make_fixtures import LeNet5  # noqa: E402  (the cnnlab LeNet-5, parameter names included)
+
 
 def save(name, array, version=None):
     with open(OUT / name, "wb") as f:
@@ -31,22 +34,6 @@ def save(name, array, version=None):
             np.save(f, array)
         else:
             np.lib.format.write_array(f, array, version=version)
-
-
-class LeNet5(torch.nn.Module):
-    """The cnnlab LeNet-5 (`--model lenet5`), with its parameter names."""
-
-    def __init__(self):
-        super().__init__()
-        self.features = torch.nn.Sequential(
-            torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
-        self.classifier = torch.nn.Sequential(
-            torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84),
-            torch.nn.ReLU(), torch.nn.Linear(84, 10))
-
-    def forward(self, x):
-        return self.classifier(torch.flatten(self.features(x), 1))
 
 
 def main():
