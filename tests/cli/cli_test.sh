@@ -6,6 +6,7 @@
 #   usage: cli_test.sh PATH/TO/cnnlab
 set -u
 CNNLAB=$(realpath "$1")
+HERE=$(realpath "$(dirname "$0")")
 DATA=/usr/share/datasets/fashion-mnist
 WORK=$(mktemp -d)
 trap 'umount "$WORK/small_disk" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -13,18 +14,8 @@ cd "$WORK"
 failures=0
 SMALL=(--data "$DATA" --train-limit 512 --test-limit 256 --batch-size 64 --progress none)
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect STATUS PATTERN -- command...: the exit status and a stderr line matching PATTERN
-expect() {
-  local status=$1 pattern=$2
-  shift 3
-  "$@" > out.txt 2> err.txt
-  local got=$?
-  [ "$got" -eq "$status" ] || fail "expected exit $status, got $got: $* (stderr: $(cat err.txt))"
-  grep -q -- "$pattern" err.txt || fail "stderr of '$*' lacks '$pattern': $(cat err.txt)"
-  [ "$(wc -l < err.txt)" -le 1 ] || fail "expected a one-line error from '$*', got: $(cat err.txt)"
-}
+# fail MESSAGE and expect STATUS PATTERN -- command... (tests/cli/expect.sh)
+source "$HERE/expect.sh"
 
 [ -d "$DATA" ] || { echo "Fashion-MNIST missing: run tools/setup.sh"; exit 1; }
 

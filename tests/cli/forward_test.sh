@@ -5,24 +5,15 @@
 #   usage: forward_test.sh PATH/TO/cnnlab
 set -u
 CNNLAB=$(realpath "$1")
+HERE=$(realpath "$(dirname "$0")")
 FIX=$(realpath "$(dirname "$0")/../parity/fixtures/npy")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 failures=0
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect STATUS PATTERN -- command...: the exit status and a one-line stderr matching PATTERN
-expect() {
-  local status=$1 pattern=$2
-  shift 3
-  "$@" > out.txt 2> err.txt
-  local got=$?
-  [ "$got" -eq "$status" ] || fail "expected exit $status, got $got: $* (stderr: $(cat err.txt))"
-  grep -q -- "$pattern" err.txt || fail "stderr of '$*' lacks '$pattern': $(cat err.txt)"
-  [ "$(wc -l < err.txt)" -le 1 ] || fail "expected a one-line error from '$*', got: $(cat err.txt)"
-}
+# fail MESSAGE and expect STATUS PATTERN -- command... (tests/cli/expect.sh)
+source "$HERE/expect.sh"
 
 # npy_floats FILE: the float32 elements of a version 1.0 '<f4' .npy file, one per line
 npy_floats() {
