@@ -1,8 +1,9 @@
 // Fast 2-D convolution of float32 through oneDNN (libdnnl, OpenMP runtime: the same libgomp pool
 // as cnnlab's own loops). Same buffers, geometry and contracts as the reference kernels of
 // kernels/conv2d.hpp: plain NCHW / OIHW in and out, forward writes y, the backward kernels ADD.
-// Primitive descriptors, primitives, reorders, blocked buffers and scratchpads are built once per
-// geometry and cached (thread-safe); steady-state calls allocate nothing. docs/fast_backend.md.
+// Primitive descriptors, primitives and reorders are built once per geometry and cached
+// (thread-safe); their blocked buffers and scratchpads share one workspace per thread; steady-state
+// calls allocate nothing. docs/fast_backend.md.
 #pragma once
 
 #include <cstddef>

@@ -303,6 +303,18 @@ TEST(Conv2dDnnlKernel, ReusesTheCachedPlanPerGeometryAndThreadCount) {
   EXPECT_EQ(kernels::fast::dnnl_conv2d_cache_size(), 0u);
 }
 
+TEST(Conv2dDnnlKernel, PlansSharingTheWorkspaceStayCorrectWhenInterleaved) {
+  // Every plan puts its blocked buffers and scratchpad in the thread's one workspace: a large and
+  // a small geometry (both reordered to blocked layouts) alternate, each call checked in all
+  // three directions, so a buffer left over from the other plan would show.
+  const Conv2dGeometry large = make_geometry(2, 1, 20, 15, 15, 32, 3, 3, 2, 2, 1, 1, 1, 1);
+  const Conv2dGeometry small = make_geometry(1, 1, 17, 6, 6, 16, 1, 1, 1, 1, 0, 0, 1, 1);
+  for (uint64_t seed = 40; seed < 44; ++seed) {
+    expect_fast_matches_reference<float>(large, true, kFloat32Rtol, seed, Impl::kDnnlAny);
+    expect_fast_matches_reference<float>(small, false, kFloat32Rtol, seed + 10, Impl::kDnnlAny);
+  }
+}
+
 TEST(Conv2dDnnlKernel, GivesCorrectResultsFromConcurrentThreads) {
   // Two threads run the same geometry (one shared plan) at the same time, several times each.
   const Conv2dGeometry g = make_geometry(3, 2, 4, 9, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1);
