@@ -186,6 +186,36 @@ std::string png_data_uri(const fs::path& run_dir, const Json& image, const std::
   return "data:image/png;base64," + detail::base64_encode(bytes);
 }
 
+// One figure of viz/index.json (written by `cnnlab viz`): the "Looking inside" section.
+struct VizFigure {
+  std::string method, title, caption;
+  std::string data_uri;
+};
+
+std::vector<VizFigure> read_viz_figures(const fs::path& run_dir, const fs::path& path) {
+  const std::string text = read_bytes(path);
+  const Json list = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const std::string where = place(path);
+  CNNLAB_CHECK(list.is_array(), IoError, "write_report: ", where,
+               ": expected a JSON array of figures, got ", brief(list));
+  std::vector<VizFigure> figures;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& f = list[i];
+    const std::string entry_where = detail::concat(where, " [", i, "]");
+    CNNLAB_CHECK(f.is_object() && f.contains("image"), IoError, "write_report: ", entry_where,
+                 ": expected an object with an 'image', got ", brief(f));
+    auto text_of = [&](const char* key) {
+      const auto it = f.find(key);
+      CNNLAB_CHECK(it == f.end() || it->is_string(), IoError, "write_report: ", entry_where,
+                   ": expected '", key, "' to be a string, got ", brief(*it));
+      return it == f.end() ? std::string() : it->get<std::string>();
+    };
+    figures.push_back({text_of("method"), text_of("title"), text_of("caption"),
+                       png_data_uri(run_dir, f["image"], entry_where)});
+  }
+  return figures;
+}
+
 Evaluation read_evaluation(const fs::path& run_dir, const fs::path& path) {
   Evaluation ev;
   ev.data = object_from_file(path);
@@ -422,6 +452,10 @@ table.confusion th.axis { color: var(--muted); font-size: .8rem; text-align: lef
 .samples img { width: 96px; height: 96px; object-fit: contain; image-rendering: pixelated;
   background: #111827; border-radius: 3px; }
 .samples figcaption { font-size: .8rem; line-height: 1.35; margin-top: 6px; word-break: break-word; }
+.viz { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 16px; }
+.viz figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
+.viz img { width: 100%; max-height: 480px; object-fit: contain; image-rendering: pixelated; }
+.viz figcaption { font-size: .85rem; line-height: 1.4; margin-top: 6px; }
 .true { color: #15803d; font-weight: 600; }
 .predicted { color: #b91c1c; font-weight: 600; }
 footer { color: var(--muted); font-size: .8rem; text-align: center; padding: 0 16px 24px; }
@@ -636,6 +670,21 @@ void evaluation_section(std::string& html, const std::optional<Evaluation>& eval
   html += "</section>\n";
 }
 
+void viz_section(std::string& html, const std::vector<VizFigure>& figures) {
+  if (figures.empty()) return;
+  html +=
+      "<section id=\"viz\">\n<h2>Looking inside</h2>\n<p class=\"muted\">Figures written "
+      "by <code>cnnlab viz</code> (docs/viz.md).</p>\n<div class=\"viz\">\n";
+  for (const VizFigure& f : figures) {
+    html += "<figure><img src=\"" + f.data_uri + "\" alt=\"" + escape_html(f.title) +
+            "\"><figcaption><strong>" + escape_html(f.title) + "</strong>";
+    if (!f.method.empty()) html += " <span class=\"muted\">(" + escape_html(f.method) + ")</span>";
+    if (!f.caption.empty()) html += "<br>" + escape_html(f.caption);
+    html += "</figcaption></figure>\n";
+  }
+  html += "</div>\n</section>\n";
+}
+
 void epochs_section(std::string& html, const std::vector<Json>& metrics) {
   if (metrics.empty()) return;
   html +=
@@ -671,7 +720,7 @@ void config_section(std::string& html, const Json& config) {
 }
 
 std::string render(const Json& config, const std::vector<Json>& metrics,
-                   const std::optional<Evaluation>& eval) {
+                   const std::optional<Evaluation>& eval, const std::vector<VizFigure>& figures) {
   const std::string title = config_text(config, "model", "model") + " on " +
                             config_text(config, "data", "data") + ", " +
                             config_text(config, "epochs", "?") + " epochs";
@@ -697,6 +746,7 @@ std::string render(const Json& config, const std::vector<Json>& metrics,
   summary_section(html, config, metrics, eval);
   curves_section(html, metrics.size());
   evaluation_section(html, eval);
+  viz_section(html, figures);
   epochs_section(html, metrics);
   config_section(html, config);
   html +=
@@ -725,7 +775,11 @@ void write_report(const std::string& run_dir) {
   if (const fs::path eval_path = dir / "eval.json"; fs::exists(eval_path)) {
     eval = read_evaluation(dir, eval_path);
   }
-  const std::string html = render(config, metrics, eval);
+  std::vector<VizFigure> figures;
+  if (const fs::path viz = dir / "viz" / "index.json"; fs::exists(viz)) {
+    figures = read_viz_figures(dir, viz);
+  }
+  const std::string html = render(config, metrics, eval, figures);
   io::write_atomically((dir / "report.html").string(), [&](std::ostream& out) { out << html; });
 }
 

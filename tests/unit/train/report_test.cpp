@@ -157,6 +157,51 @@ TEST(WriteReport, EmbedsDataChartLibraryAndImages) {
   EXPECT_EQ(html.find("evaluation-missing"), std::string::npos);
 }
 
+TEST(WriteReport, ShowsTheFiguresOfVizIndexJsonInTheirOrder) {
+  RunDir run;
+  run.write_run(true);
+  std::filesystem::create_directories(run.file("viz/saliency"));
+  run.write("viz/saliency/a.png", kTinyPng);
+  run.write("viz/filters.png", kTinyPng);
+  run.write("viz/index.json",
+            "[{\"method\": \"saliency\", \"title\": \"Saliency <of> 3\", \"image\": "
+            "\"viz/saliency/a.png\", \"caption\": \"class 2 & more\"}, {\"method\": "
+            "\"filters\", \"title\": \"Filters\", \"image\": \"viz/filters.png\"}]");
+  train::write_report(run.str());
+  const std::string html = run.read("report.html");
+  const size_t section = html.find("<section id=\"viz\">");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_LT(html.find("<section id=\"evaluation\">"), section);
+  // Both images inline (plus the two misclassified ones), titles and captions escaped, in order.
+  EXPECT_EQ(count(html, std::string("src=\"data:image/png;base64,") + kTinyPngBase64 + "\""), 4u);
+  const size_t first = html.find("<strong>Saliency &lt;of&gt; 3</strong>");
+  const size_t second = html.find("<strong>Filters</strong>");
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_LT(first, second);
+  EXPECT_NE(html.find("class 2 &amp; more"), std::string::npos);
+}
+
+TEST(WriteReport, WithoutVizIndexHasNoLookingInsideSection) {
+  RunDir run;
+  run.write_run(true);
+  train::write_report(run.str());
+  EXPECT_EQ(run.read("report.html").find("<section id=\"viz\">"), std::string::npos);
+}
+
+TEST(WriteReport, RejectsVizFiguresOutsideTheRunOrNotPng) {
+  RunDir run;
+  run.write_run(false);
+  std::filesystem::create_directories(run.file("viz"));
+  run.write("viz/index.json", "[{\"image\": \"../elsewhere.png\"}]");
+  EXPECT_THROW_WITH(train::write_report(run.str()), IoError, "inside the run directory");
+  run.write("viz/not.png", "GIF89a");
+  run.write("viz/index.json", "[{\"image\": \"viz/not.png\"}]");
+  EXPECT_THROW_WITH(train::write_report(run.str()), IoError, "expected a PNG file");
+  run.write("viz/index.json", "{\"image\": 3}");
+  EXPECT_THROW_WITH(train::write_report(run.str()), IoError, "expected a JSON array of figures");
+}
+
 TEST(WriteReport, EscapesEveryStringFromTheFiles) {
   RunDir run;
   run.write_run(true, "<script>alert(1)</script> & \\\"co\\\" 'x'");
