@@ -373,6 +373,50 @@ class InceptionV4(nn.Module):
         return self.last_linear(torch.flatten(self.global_pool(self.features(x)), 1))
 
 
+# ---- LeNet-5, MLP and softmax regression ---------------------------------------------------------
+
+
+class LeNet5(nn.Module):
+    """cnnlab's LeNet-5 (include/cnnlab/models/lenet.hpp) on C x 28 x 28: features conv(C, 6, 5,
+    pad 2) act pool conv(6, 16, 5) act pool, classifier 400-120-84-classes with act between.
+    classic ("lenet5_classic", LeCun 1998): Tanh and AvgPool2d(2) instead of ReLU and
+    MaxPool2d(2), at the same indices."""
+
+    def __init__(self, in_channels=1, num_classes=10, classic=False):
+        super().__init__()
+
+        def act():
+            return nn.Tanh() if classic else nn.ReLU()
+
+        def pool():
+            return nn.AvgPool2d(2) if classic else nn.MaxPool2d(2)
+
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 6, 5, padding=2), act(), pool(), nn.Conv2d(6, 16, 5), act(),
+            pool())
+        self.classifier = nn.Sequential(nn.Linear(16 * 5 * 5, 120), act(), nn.Linear(120, 84),
+                                        act(), nn.Linear(84, num_classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+class Mlp(nn.Module):
+    """cnnlab's Mlp (include/cnnlab/models/mlp.hpp): flatten, then layers = Linear, ReLU per
+    hidden width and a last Linear; hidden () is softmax regression ("softmax")."""
+
+    def __init__(self, in_features, hidden=(256, 128), num_classes=10):
+        super().__init__()
+        layers, width = [], in_features
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        self.layers = nn.Sequential(*layers, nn.Linear(width, num_classes))
+
+    def forward(self, x):
+        return self.layers(torch.flatten(x, 1))
+
+
 # ---- the registry -------------------------------------------------------------------------------
 
 
@@ -399,6 +443,10 @@ def make_model(name, input_shape=(3, 224, 224), num_classes=1000):
         return googlenet(c, num_classes, small, aux_logits=name == "googlenet_aux")
     if name == "inception_v4":
         return InceptionV4(c, num_classes, small)
+    if name in ("lenet5", "lenet5_classic"):
+        return LeNet5(c, num_classes, classic=name == "lenet5_classic")
+    if name in ("mlp", "softmax"):  # mlp with cnnlab's default --hidden 256,128
+        return Mlp(c * h * w, (256, 128) if name == "mlp" else (), num_classes)
     raise ValueError("unknown model %r" % name)
 
 

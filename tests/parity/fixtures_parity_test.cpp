@@ -34,13 +34,16 @@ TEST(ParityFixtures, EveryFileHasOpArgsAndFloat64OrInt64Tensors) {
 
 // NOTE: the budget was 2 MiB for the op fixtures; the model zoo's fixtures (10 KB to 0.5 MB
 // each: sampled gradients of every parameter) and the .npy interop files in npy/ raised it to
-// 4 MiB. Sub-folders count too.
-TEST(ParityFixtures, FolderStaysUnder4MiB) {
+// 4 MiB. Issue 5 asks for the parity of every registered model, and the deep ones' fixtures
+// (models_zoo_families_parity_test.cpp: resnet32..152, the VGGs, ...) add about 1.4 MB even
+// with 4 samples per gradient: the safetensors header, ~300 bytes of names per state_dict
+// entry, dominates. Hence 6 MiB. Sub-folders count too.
+TEST(ParityFixtures, FolderStaysUnder6MiB) {
   uintmax_t bytes = 0;
   for (const auto& entry : fs::recursive_directory_iterator(CNNLAB_FIXTURE_DIR)) {
     if (entry.is_regular_file()) bytes += entry.file_size();
   }
-  EXPECT_LT(bytes, uintmax_t{4} << 20);
+  EXPECT_LT(bytes, uintmax_t{6} << 20);
 }
 
 }  // namespace
