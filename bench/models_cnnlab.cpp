@@ -1,9 +1,10 @@
 // The cnnlab side of issue 4's benchmark parts (c), (d) and (e), mirrored by bench/models_torch.py:
 // training steps and eval passes of registry models (resnet20, vgg11_bn) on random 3x32x32 data,
-// and one conv layer's forward and backward. Prints one "RESULT key=value ..." line that
-// bench/run_bench.sh parses (seconds = the median of the timed steps / passes / calls).
+// and one conv layer's forward and backward; part (g) of issue 6: one style-transfer iteration.
+// Prints one "RESULT key=value ..." line that bench/run_bench.sh parses (seconds = the median of
+// the timed steps / passes / calls).
 //   models_cnnlab params MODEL | train MODEL BATCH | eval MODEL BATCH | conv-forward |
-//   conv-backward
+//   conv-backward | style SIZE
 //                 [--steps S] [--warmup W] [--threads N]
 #include <algorithm>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include "cnnlab/ops/loss.hpp"
 #include "cnnlab/optim/sgd.hpp"
 #include "cnnlab/tensor/tensor.hpp"
+#include "cnnlab/viz/style.hpp"
 #include "timing.hpp"
 
 namespace {
@@ -181,10 +183,58 @@ int run_conv(bool backward, const Options& o) {
   return 0;
 }
 
+// Part (g), issue 6: one style-transfer iteration at SIZE x SIZE on VGG-19 (registry "vgg19",
+// torchvision's layout, random weights): viz::StyleObjective::evaluate, i.e. the forward through
+// the features up to conv5_1 (features.28; the rest of the network is not run), the Gram losses
+// at conv1_1 ... conv5_1 (features.0, 5, 10, 19, 28), the content loss at conv4_2 (features.21),
+// TV, and the backward to the pixels (parameters frozen: no weight gradients). What an L-BFGS or
+// Adam step costs besides the optimizer's own vector arithmetic. Content, style and the image
+// are uniform noise from a fixed seed.
+int run_style(int64_t size, const Options& o) {
+  Rng rng(1);
+  models::ModelConfig cfg;
+  cfg.input_shape = {3, size, size};
+  cfg.num_classes = 1000;
+  // NOTE: the small-input variant: at 256x256 its features are torchvision's exactly (no pool is
+  // dropped) and only the classifier, which the objective never runs, is smaller (512-wide instead
+  // of 25088 -> 4096 -> 4096: about 470 MB of weights the PyTorch side does not hold either).
+  cfg.small_input = true;
+  const auto model = models::make_model("vgg19", cfg, rng);
+  model->eval();
+  const Tensor content = Tensor::uniform({3, size, size}, 0.0, 1.0, rng);
+  const Tensor style = Tensor::uniform({3, size, size}, 0.0, 1.0, rng);
+  viz::StyleTerms terms;
+  for (const char* l : {"features.0", "features.5", "features.10", "features.19", "features.28"})
+    terms.style_layers.push_back({l, 0.2});
+  terms.content_layer = "features.21";
+  terms.tv_weight = 1e-3;
+  terms.normalization = {{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}};
+  viz::StyleObjective objective(*model, terms, style, content);
+  const Tensor x = Tensor::uniform({1, 3, size, size}, 0.0, 1.0, rng);
+  std::vector<double> times;
+  double loss = 0, checksum = 0;
+  for (int64_t i = 0; i < o.warmup + o.steps; ++i) {
+    const auto t0 = Clock::now();
+    Tensor grad;
+    loss = objective.evaluate(x, &grad);
+    checksum += grad.data<float>()[0];
+    const double t = seconds_since(t0);
+    if (i >= o.warmup) times.push_back(t);
+  }
+  std::printf(
+      "RESULT kind=style model=vgg19 size=%lld seconds=%.6f min=%.6f steps=%lld warmup=%lld "
+      "threads=%d loss_last=%.6f checksum=%.6g\n",
+      static_cast<long long>(size), median(times), *std::min_element(times.begin(), times.end()),
+      static_cast<long long>(o.steps), static_cast<long long>(o.warmup), num_threads(), loss,
+      checksum);
+  return 0;
+}
+
 int usage() {
-  std::fprintf(stderr,
-               "usage: models_cnnlab params MODEL | train MODEL BATCH | eval MODEL BATCH | "
-               "conv-forward | conv-backward [--steps S] [--warmup W] [--threads N]\n");
+  std::fprintf(
+      stderr,
+      "usage: models_cnnlab params MODEL | train MODEL BATCH | eval MODEL BATCH | "
+      "conv-forward | conv-backward | style SIZE [--steps S] [--warmup W] [--threads N]\n");
   return 2;
 }
 
@@ -225,6 +275,11 @@ int main(int argc, char** argv) {
     }
     if (mode == "conv-forward" && positional.empty()) return run_conv(false, o);
     if (mode == "conv-backward" && positional.empty()) return run_conv(true, o);
+    if (mode == "style" && positional.size() == 1) {
+      const int64_t size = std::atoll(positional[0].c_str());
+      if (size < 32) return usage();
+      return run_style(size, o);
+    }
     return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "models_cnnlab: %s\n", e.what());

@@ -1,10 +1,12 @@
 # The PyTorch side of issue 4's benchmark parts (c), (d) and (e), the mirror of
 # bench/models_cnnlab.cpp: same architectures (ResNet-20 from tools/torch_reference_models.py;
 # VGG-11-BN built here without torchvision, checked against that file's twin), same optimizer, same
-# timed regions, random 3x32x32 data. Run by Debian's /usr/bin/python3 (torch 1.13) in PyTorch's best configuration:
+# timed regions, random 3x32x32 data; and part (g) of issue 6, one style-transfer iteration on VGG-19
+# (run_style). Run by Debian's /usr/bin/python3 (torch 1.13) in PyTorch's best configuration:
 # OPENBLAS_NUM_THREADS=1 (set by the driver), torch.set_num_threads(N), channels_last where chosen.
 # Prints one "RESULT key=value ..." line for bench/run_bench.sh.
 #   models_torch.py params MODEL | train MODEL BATCH | eval MODEL BATCH | conv-forward | conv-backward
+#                   | style SIZE
 #                   [--steps S] [--warmup W] [--threads N] [--memory-format channels_last|contiguous]
 import argparse
 import importlib
@@ -223,9 +225,89 @@ def run_conv(a, backward):
           flush=True)
 
 
+def vgg19_features_to_conv5_1():
+    """torchvision's vgg19().features[:29] (cfg "E" up to conv5_1 = features.28), built here without
+    torchvision, initialised as torchvision (kaiming_normal_ fan_out, bias 0). NOTE: ReLU(inplace=False),
+    as in PyTorch's neural-style tutorial: an in-place ReLU would overwrite the captured conv outputs."""
+    layers, c = [], 3
+    for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512]:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            conv = nn.Conv2d(c, v, 3, padding=1)
+            nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(conv.bias)
+            layers += [conv, nn.ReLU(inplace=False)]
+            c = v
+    return nn.Sequential(*layers[:29])
+
+
+def gram(f):
+    n, c, h, w = f.shape
+    f = f.reshape(n, c, h * w)
+    return f @ f.transpose(1, 2) / (c * h * w)
+
+
+def run_style(a):
+    """Part (g), the mirror of models_cnnlab.cpp's run_style: per iteration zero the image's grad, forward
+    through features[:29] keeping the outputs of features.0, 5, 10, 19, 28 (style, weight 0.2 each, Gram
+    error relative to the target's squared norm) and features.21 (content, relative squared error), TV
+    (sum of squared right/down differences over the (H-1)x(W-1) grid / numel, weight 1e-3), backward to
+    the pixels; parameters frozen. The usual PyTorch neural-style loop."""
+    size = int(a.model)
+    torch.manual_seed(1)
+    feats = vgg19_features_to_conv5_1().eval()
+    for p in feats.parameters():
+        p.requires_grad_(False)
+    style_idx, content_idx = [0, 5, 10, 19, 28], 21
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    fmt = fmt_of(a)
+    if a.memory_format == "channels_last":
+        feats = feats.to(memory_format=torch.channels_last)
+
+    def features(x):
+        out, h = {}, ((x - mean) / std).contiguous(memory_format=fmt)
+        for i, layer in enumerate(feats):
+            h = layer(h)
+            if i in style_idx or i == content_idx:
+                out[i] = h
+        return out
+
+    g = torch.Generator().manual_seed(1)
+    content = torch.rand(1, 3, size, size, generator=g)
+    style = torch.rand(1, 3, size, size, generator=g)
+    with torch.no_grad():
+        fs, fc = features(style), features(content)
+        targets = {i: gram(fs[i]) for i in style_idx}
+        norms = {i: float((t * t).sum()) for i, t in targets.items()}
+        ctarget = fc[content_idx]
+        cnorm = float((ctarget * ctarget).sum())
+    x = torch.rand(1, 3, size, size, generator=g).requires_grad_()
+    times = []
+    for i in range(a.warmup + a.steps):
+        t0 = time.perf_counter()
+        x.grad = None
+        f = features(x)
+        loss = sum(0.2 * ((gram(f[k]) - targets[k]) ** 2).sum() / norms[k] for k in style_idx)
+        loss = loss + ((f[content_idx] - ctarget) ** 2).sum() / cnorm
+        dr = x[:, :, :-1, 1:] - x[:, :, :-1, :-1]
+        dd = x[:, :, 1:, :-1] - x[:, :, :-1, :-1]
+        loss = loss + 1e-3 * (dr * dr + dd * dd).sum() / x.numel()
+        loss.backward()
+        last = loss.item()
+        t = time.perf_counter() - t0
+        if i >= a.warmup:
+            times.append(t)
+    print(f"RESULT kind=style model=vgg19 size={size} seconds={statistics.median(times):.6f} "
+          f"min={min(times):.6f} steps={a.steps} warmup={a.warmup} threads={torch.get_num_threads()} "
+          f"format={a.memory_format} loss_last={last:.6f} checksum={float(x.grad.flatten()[0]):.6g}",
+          flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["params", "train", "eval", "conv-forward", "conv-backward"])
+    p.add_argument("mode", choices=["params", "train", "eval", "conv-forward", "conv-backward", "style"])
     p.add_argument("model", nargs="?")
     p.add_argument("batch", nargs="?", type=int)
     p.add_argument("--steps", type=int, default=20)
@@ -240,6 +322,10 @@ def main():
         if a.model is None or a.batch is None:
             p.error(f"{a.mode} needs MODEL and BATCH")
         (run_train if a.mode == "train" else run_eval)(a)
+    elif a.mode == "style":
+        if a.model is None:
+            p.error("style needs SIZE")
+        run_style(a)
     else:
         run_conv(a, a.mode == "conv-backward")
 

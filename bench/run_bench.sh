@@ -4,7 +4,8 @@
 # /usr/bin/time -v (peak RSS). Parts: (a)/(b) LeNet-5 on Fashion-MNIST (bench/lenet_cnnlab.cpp,
 # bench/lenet_torch.py); (c) ResNet-20, (d) VGG-11-BN, (e) one conv layer against the FMA peak
 # (bench/models_cnnlab.cpp, bench/models_torch.py, bench/peak_probe.cpp), (f) ResNet-50 at
-# 224x224 (issue 5); 1- vs N-thread scaling.
+# 224x224 (issue 5), (g) one style-transfer iteration on VGG-19 at 256x256 (issue 6); 1- vs
+# N-thread scaling.
 # Writes bench/RESULTS.md.   bench/run_bench.sh   (environment: see the defaults below)
 set -euo pipefail
 
@@ -17,7 +18,7 @@ PEAK_BIN="${PEAK_PROBE:-build/release/peak_probe}"    # target peak_probe, (e)
 CLI="${CNNLAB_CLI:-build/release/cnnlab}"             # for the per-layer profile, if it has `bench`
 PY="${TORCH_PYTHON:-/usr/bin/python3}"                # a Python that has torch
 DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
-PARTS="${PARTS:-a b c d e f scaling}"  # which parts to run (a subset for a quick look)
+PARTS="${PARTS:-a b c d e f g scaling}"  # which parts to run (a subset for a quick look)
 THREADS="${THREADS:-2}"
 RUNS="${RUNS:-3}"
 LATENCY_ITERS="${LATENCY_ITERS:-2000}"   # batch-1 forward passes per run (median taken)
@@ -28,6 +29,8 @@ TRAIN_BATCHES="${TRAIN_BATCHES:-64 256}"
 MODEL_STEPS="${MODEL_STEPS:-20}"      # timed training steps / eval passes per run, (c) and (d)
 MODEL_WARMUP="${MODEL_WARMUP:-3}"     # untimed ones before them
 R50_STEPS="${R50_STEPS:-10}"          # timed ResNet-50 eval passes per run, (f)
+STYLE_STEPS="${STYLE_STEPS:-5}"       # timed style-transfer iterations per run, (g)
+STYLE_WARMUP="${STYLE_WARMUP:-1}"
 SCALING_STEPS="${SCALING_STEPS:-10}"  # timed ResNet-20 steps per 1-thread run
 CONV_STEPS="${CONV_STEPS:-20}"       # timed conv-layer calls per run, (e)
 CONV_WARMUP="${CONV_WARMUP:-3}"
@@ -44,7 +47,7 @@ if has_part a || has_part b; then
   ls "$DATA"/train-images-idx3-ubyte* >/dev/null 2>&1 ||
     die "no Fashion-MNIST in $DATA (apt-get install dataset-fashion-mnist)"
 fi
-if has_part c || has_part d || has_part e || has_part f || has_part scaling; then
+if has_part c || has_part d || has_part e || has_part f || has_part g || has_part scaling; then
   [[ -x "$MODELS_BIN" ]] || die "no $MODELS_BIN (build it: make bench, or set MODELS_CNNLAB)"
 fi
 if has_part e; then
@@ -188,6 +191,7 @@ if has_part c || has_part scaling; then choose_format resnet20_train_b128 train 
 if has_part c; then choose_format resnet20_eval_b256 eval resnet20 256; fi
 if has_part d; then choose_format vgg11_bn_train_b64 train vgg11_bn 64; fi
 if has_part f; then choose_format resnet50_eval_b8 eval resnet50 8; fi
+if has_part g; then choose_format style_vgg19_256 style 256; fi
 if has_part e; then
   choose_format conv_forward conv-forward
   choose_format conv_backward conv-backward
@@ -207,6 +211,9 @@ if has_part d; then measure vgg11_bn_train_b64 "$THREADS" models train vgg11_bn 
 if has_part f; then
   measure resnet50_eval_b8 "$THREADS" models eval resnet50 8 --steps "$R50_STEPS" \
     --warmup "$MODEL_WARMUP"
+fi
+if has_part g; then
+  measure style_vgg19_256 "$THREADS" models style 256 --steps "$STYLE_STEPS" --warmup "$STYLE_WARMUP"
 fi
 if has_part e; then
   for t in $(printf '%s\n' 1 "$THREADS" | sort -un); do
@@ -332,5 +339,6 @@ fi
 export RAW OUT FORMATS PARAMS PROFILES PARTS cpu ncpu cores tpc sockets flags mem kernel gxx \
   openblas dnnl torchv torchpar onednn commit dirty buildinfo THREADS RUNS LATENCY_ITERS \
   THROUGHPUT_ITERS MODEL_STEPS MODEL_WARMUP SCALING_STEPS CONV_STEPS CONV_WARMUP TORCH_FORMAT \
+  STYLE_STEPS STYLE_WARMUP \
   START_LOAD END_LOAD MAX_LOAD waited ELAPSED BIN CLI
 "$PY" bench/write_results.py

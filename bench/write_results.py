@@ -59,6 +59,9 @@ specs = [(k, f"(a) train one epoch, batch {k[7:]}", 1.0, "s", 0.25, 60000,
     # issue 5: `cnnlab forward` on ResNet-50, held to the ResNet eval target of issue 4
     ("resnet50_eval_b8", "(f) ResNet-50 eval forward, 3x224x224, batch 8", 1e3, "ms", 0.6, 8,
      "ResNet-50 inference at batch 8"),
+    # issue 6: one style-transfer iteration (forward to conv5_1, losses, backward to the pixels)
+    ("style_vgg19_256", "(g) style-transfer iteration, VGG-19 features, 256x256", 1e3, "ms", 0.8, 0,
+     ""),
 ]
 present = [s for s in specs if has(s[0]) and has(s[0], "torch")]
 parts = sorted({s[1][1] for s in present} | ({"e"} if has("conv_forward") else set()))
@@ -265,6 +268,17 @@ if conv_rows:
     L.append("- The peak probe (`bench/peak_probe.cpp`): per thread 16 (AVX-512) or 12 (AVX2) independent "
              "chains of vector FMAs on registers, no memory traffic, the instruction set picked at compile "
              "time by -march=native; 2 FLOPs per lane per FMA.")
+if has("style_vgg19_256"):
+    L.append("- (g) One iteration of neural style transfer (Gatys et al. 2016) at 256x256 on VGG-19 with "
+             "random weights (torchvision's layout; cnnlab's registry `vgg19`, PyTorch's `features[:29]` built "
+             "in `bench/models_torch.py` with out-of-place ReLUs, as PyTorch's neural-style tutorial does): "
+             "the forward up to conv5_1 (features.28), Gram-matrix style losses at conv1_1 ... conv5_1 "
+             "(features.0, 5, 10, 19, 28), the content loss at conv4_2 (features.21), total variation, and "
+             "the backward to the pixels with the parameters frozen (no weight gradients): what each L-BFGS "
+             "or Adam step of `cnnlab viz style` costs besides the optimizer's vector arithmetic. cnnlab "
+             "times `viz::StyleObjective::evaluate`. Random content, style and image. Median of "
+             f"{e.get('STYLE_STEPS', '?')} iterations after {e.get('STYLE_WARMUP', '?')} warm-up ones "
+             "(STYLE_STEPS, STYLE_WARMUP).")
 if has("resnet20_train_b128_t1"):
     L.append(f"- Thread scaling: the (c) training step with 1 thread ({e['SCALING_STEPS']} timed steps per run; "
              f"both sides OMP_NUM_THREADS=1 and `--threads 1`) against the same step with {T} threads "

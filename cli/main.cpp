@@ -29,6 +29,8 @@ const Command kCommands[] = {
      &cnnlab::cli::run_bench},
     {"forward", "run a model on a NumPy batch (.npy); write the logits", &cnnlab::cli::run_forward},
     {"export", "write a run's or a state_dict's model as an ONNX graph", &cnnlab::cli::run_export},
+    {"viz", "look inside a model: filters, saliency, Grad-CAM, t-SNE, DeepDream, style, ...",
+     &cnnlab::cli::run_viz},
 };
 
 void usage(std::FILE* out) {

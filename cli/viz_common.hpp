@@ -77,7 +77,8 @@ int64_t parse_class(const std::string& command, const Target& target, const std:
 
 /// One figure in the run's report ("Looking inside" section): the PNG (a path under the run
 /// directory), a title and a caption. Appends it to RUN/viz/index.json (replacing an entry with
-/// the same image) atomically and rewrites RUN/report.html. Does nothing without a run directory.
+/// the same image) atomically and rewrites RUN/report.html. Does nothing without a run directory;
+/// figures outside the run directory (an --out elsewhere) are left out of the report.
 struct Figure {
   std::string method;  ///< "saliency", "filters", ...
   std::string title;

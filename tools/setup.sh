@@ -17,6 +17,8 @@ packages=(
   libonnx-dev              # ONNX export: the ONNX protobuf classes and the model checker
   libprotobuf-dev          # protobuf, under libonnx-dev
   libopencv-dnn-dev        # the tests run exported ONNX graphs in OpenCV's dnn module
+  libeigen3-dev            # Eigen: PCA of the features viz (eigen-decomposition)
+  liblbfgspp-dev           # LBFGSpp (header-only, on Eigen): L-BFGS-B of viz texture / style
   dataset-fashion-mnist    # the demo's data: /usr/share/datasets/fashion-mnist
 )
 

@@ -22,6 +22,24 @@ nn::Module& find_layer(nn::Module& model, const std::string& name, const std::st
   throw ValueError(detail::concat(who, ": unknown layer '", name, "' (layers: ", valid, ")"));
 }
 
+InspectionGuard::InspectionGuard(nn::Module& model) {
+  for (const auto& [name, module] : model.named_modules()) {
+    modes_.emplace_back(module, module->is_training());
+  }
+  model.eval();
+  for (Tensor p : model.parameters()) {
+    if (p.requires_grad() && p.is_leaf()) {
+      p.set_requires_grad(false);
+      frozen_.push_back(p);
+    }
+  }
+}
+
+InspectionGuard::~InspectionGuard() {
+  for (auto& [module, training] : modes_) module->train(training);
+  for (Tensor& p : frozen_) p.set_requires_grad(true);
+}
+
 LayerCapture::LayerCapture(nn::Module& model, const std::string& layer, const std::string& who)
     : module_(&find_layer(model, layer, who)), name_(layer), who_(who) {
   hook_id_ =

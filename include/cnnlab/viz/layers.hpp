@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cnnlab/nn/module.hpp"
@@ -17,6 +18,27 @@ std::vector<std::string> layer_names(nn::Module& model);
 /// The module named `name`. Throws ValueError "<who>: unknown layer 'x' (layers: a, b, ...)"
 /// listing every valid name when there is none.
 nn::Module& find_layer(nn::Module& model, const std::string& name, const std::string& who);
+
+/// While alive, the model is being looked at, not trained: every module is in eval mode
+/// (BatchNorm uses its running statistics, dropout is off) and every parameter that required a
+/// gradient does not, so a backward to the input image neither computes nor accumulates weight
+/// gradients. The destructor restores each module's mode and each flag. Every viz method that
+/// runs the model holds one. Not copyable.
+// NOTE: freezing keeps a method free of side effects on the parameters' grad() and saves the
+// weight-gradient half of every conv and linear backward (the saliency speed target). Modes are
+// restored module by module, so a model with mixed modes (a frozen BatchNorm inside a training
+// model) comes back exactly as it was.
+class InspectionGuard {
+ public:
+  explicit InspectionGuard(nn::Module& model);
+  ~InspectionGuard();
+  InspectionGuard(const InspectionGuard&) = delete;
+  InspectionGuard& operator=(const InspectionGuard&) = delete;
+
+ private:
+  std::vector<std::pair<nn::Module*, bool>> modes_;
+  std::vector<Tensor> frozen_;
+};
 
 /// While alive, a forward hook on one layer keeps its latest output (with its autograd graph, so
 /// a loss on it back-propagates to the input). A layer called twice in one forward keeps the
