@@ -55,6 +55,22 @@ inline Shape parse_input_shape(const std::string& text) {
   return s;
 }
 
+/// Flag range checks after parsing: UsageError "<flag>: expected >= least, got value" (or "> 0",
+/// ">= 0"), exit status 2.
+inline void check_at_least(const char* flag, int64_t value, int64_t least) {
+  if (value < least)
+    throw UsageError(std::string(flag) + ": expected >= " + std::to_string(least) + ", got " +
+                     std::to_string(value));
+}
+inline void check_positive(const char* flag, double value) {
+  if (!(value > 0))
+    throw UsageError(std::string(flag) + ": expected > 0, got " + std::to_string(value));
+}
+inline void check_non_negative(const char* flag, double value) {
+  if (!(value >= 0))
+    throw UsageError(std::string(flag) + ": expected >= 0, got " + std::to_string(value));
+}
+
 /// Adds --variant auto|small|full: which variant of a model family with a small-input variant
 /// (models::parse_variant; docs/models.md).
 inline CLI::Option* add_variant_option(CLI::App& app, std::string& variant) {

@@ -150,6 +150,12 @@ int64_t parse_class(const std::string& command, const Target& target, const std:
                                   ") or one of ", names, ", got '", text, "'"));
 }
 
+std::string class_name(const Target& target, int64_t c) {
+  return c >= 0 && c < static_cast<int64_t>(target.class_names.size())
+             ? target.class_names[static_cast<size_t>(c)]
+             : std::to_string(c);
+}
+
 void record_figures(const Target& target, const std::vector<Figure>& figures) {
   if (target.run_dir.empty() || figures.empty()) return;
   const fs::path run = fs::weakly_canonical(target.run_dir);

@@ -75,6 +75,9 @@ std::string output_dir(const std::string& command, const Target& target, const s
 /// "<command>: expected a class index in [0, C) or one of ..., got 'x'".
 int64_t parse_class(const std::string& command, const Target& target, const std::string& text);
 
+/// The name of class c ("Ankle boot"), or its number when the target has no name for it.
+std::string class_name(const Target& target, int64_t c);
+
 /// One figure in the run's report ("Looking inside" section): the PNG (a path under the run
 /// directory), a title and a caption. Appends it to RUN/viz/index.json (replacing an entry with
 /// the same image) atomically and rewrites RUN/report.html. Does nothing without a run directory;

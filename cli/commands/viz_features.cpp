@@ -82,10 +82,8 @@ int run_features(const Args& args) {
   app.add_option("--data", data, "use this dataset's test split (default: the run's)");
   add_out_option(app, out);
   parse(app, args);
-  if (iterations < 1)
-    throw UsageError("--iterations: expected >= 1, got " + std::to_string(iterations));
-  if (batch_size < 1)
-    throw UsageError("--batch-size: expected >= 1, got " + std::to_string(batch_size));
+  check_at_least("--iterations", iterations, 1);
+  check_at_least("--batch-size", batch_size, 1);
 
   const Target target = load_target(kCommand, target_options);
   const std::string spec = data.empty() ? target.data : data;

@@ -25,12 +25,6 @@ std::string first_conv_layer(nn::Module& model) {
   return convs.front();
 }
 
-void check_count(const char* flag, int64_t value, int64_t least) {
-  if (value < least)
-    throw UsageError(std::string(flag) + ": expected >= " + std::to_string(least) + ", got " +
-                     std::to_string(value));
-}
-
 }  // namespace
 
 int run_filters(const Args& args) {
@@ -56,9 +50,9 @@ int run_filters(const Args& args) {
       ->capture_default_str();
   add_out_option(app, out);
   parse(app, args);
-  check_count("--max-filters", o.max_filters, 1);
-  check_count("--max-channels", o.max_channels, 1);
-  check_count("--zoom", o.zoom, 0);
+  check_at_least("--max-filters", o.max_filters, 1);
+  check_at_least("--max-channels", o.max_channels, 1);
+  check_at_least("--zoom", o.zoom, 0);
   o.scale = scale == "symmetric" ? cnnlab::viz::FilterScale::kSymmetric
                                  : cnnlab::viz::FilterScale::kPerFilter;
 
@@ -106,8 +100,8 @@ int run_maps(const Args& args) {
       ->capture_default_str();
   add_out_option(app, out);
   parse(app, args);
-  check_count("--max-maps", o.max_maps, 1);
-  check_count("--zoom", o.zoom, 0);
+  check_at_least("--max-maps", o.max_maps, 1);
+  check_at_least("--zoom", o.zoom, 0);
 
   const Target target = load_target(command, target_options);
   if (layer.empty()) layer = first_conv_layer(*target.model);

@@ -44,12 +44,6 @@ Tensor for_display(const Tensor& image) {
   return out;
 }
 
-std::string class_name(const Target& target, int64_t c) {
-  return c >= 0 && c < static_cast<int64_t>(target.class_names.size())
-             ? target.class_names[static_cast<size_t>(c)]
-             : std::to_string(c);
-}
-
 /// Grad-CAM's default layer: the last conv layer, or the ReLU registered right after it (the
 /// rectified maps the paper uses: Caffe's in-place ReLU overwrites conv5_3's blob).
 std::string default_cam_layer(nn::Module& model) {

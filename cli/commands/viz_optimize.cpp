@@ -64,24 +64,6 @@ void record_if_inside(const Target& target, const std::string& dir,
   record_figures(target, figures);
 }
 
-std::string class_name(const Target& target, int64_t c) {
-  return c < static_cast<int64_t>(target.class_names.size())
-             ? target.class_names[static_cast<size_t>(c)]
-             : std::to_string(c);
-}
-
-void check_positive(const char* flag, double value) {
-  if (!(value > 0))
-    throw UsageError(std::string(flag) + ": expected > 0, got " + std::to_string(value));
-}
-void check_non_negative(const char* flag, double value) {
-  if (!(value >= 0))
-    throw UsageError(std::string(flag) + ": expected >= 0, got " + std::to_string(value));
-}
-void check_steps(int64_t steps) {
-  if (steps < 1) throw UsageError("--steps: expected >= 1, got " + std::to_string(steps));
-}
-
 }  // namespace
 
 int run_class(const Args& args) {
@@ -119,7 +101,7 @@ int run_class(const Args& args) {
   app.add_option("--seed", o.seed, "seed of the noise and the jitter")->capture_default_str();
   add_out_option(app, out);
   parse(app, args);
-  check_steps(o.steps);
+  check_at_least("--steps", o.steps, 1);
   check_positive("--lr", o.lr);
   check_non_negative("--l2", o.l2);
   check_non_negative("--blur-every", static_cast<double>(o.blur_every));
@@ -230,9 +212,9 @@ int run_dream(const Args& args) {
   app.add_option("--seed", o.seed, "seed of the jitter")->capture_default_str();
   add_out_option(app, out);
   parse(app, args);
-  check_steps(o.steps);
+  check_at_least("--steps", o.steps, 1);
   check_positive("--step-size", o.step_size);
-  if (o.octaves < 1) throw UsageError("--octaves: expected >= 1, got " + std::to_string(o.octaves));
+  check_at_least("--octaves", o.octaves, 1);
   if (o.octaves > 1 && !(o.octave_scale > 1))
     throw UsageError("--octave-scale: expected > 1, got " + std::to_string(o.octave_scale));
   check_non_negative("--jitter", static_cast<double>(o.jitter));
@@ -299,7 +281,7 @@ int run_invert(const Args& args) {
   app.add_option("--seed", o.seed, "seed of the initial noise")->capture_default_str();
   add_out_option(app, out);
   parse(app, args);
-  check_steps(o.steps);
+  check_at_least("--steps", o.steps, 1);
   check_positive("--lr", o.lr);
   check_non_negative("--tv", o.tv_weight);
   check_positive("--tv-beta", o.tv_beta);

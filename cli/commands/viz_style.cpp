@@ -67,11 +67,11 @@ void add_common(CLI::App& app, Common& c, const char* size_help) {
 }
 
 void check_common(const Common& c) {
-  if (c.size < 1) throw UsageError("--size: expected >= 1, got " + std::to_string(c.size));
-  if (c.steps < 1) throw UsageError("--steps: expected >= 1, got " + std::to_string(c.steps));
+  check_at_least("--size", c.size, 1);
+  check_at_least("--steps", c.steps, 1);
   if (c.optimizer != "lbfgs" && c.optimizer != "adam")
     throw UsageError("--optimizer: expected lbfgs or adam, got '" + c.optimizer + "'");
-  if (!(c.lr > 0)) throw UsageError("--lr: expected > 0, got " + std::to_string(c.lr));
+  check_positive("--lr", c.lr);
   if (c.scales < 1 || c.filters < 1 || c.kernel < 1 || c.kernel % 2 == 0)
     throw UsageError("--scales/--filters/--kernel: expected positive values and an odd kernel");
   if (!c.weights.empty() && (c.model == kMultiScale || fs::is_directory(c.model)))
