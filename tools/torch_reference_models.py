@@ -417,6 +417,30 @@ class Mlp(nn.Module):
         return self.layers(torch.flatten(x, 1))
 
 
+class CnnBn(nn.Module):
+    """cnnlab's cnn_bn (include/cnnlab/models/cnn_bn.hpp): features = 3 x (Conv2d(in, w, 3,
+    padding=1, bias=False), BatchNorm2d(w), ReLU, MaxPool2d(2)) for w = 32, 64, 128, flatten,
+    classifier = Linear(128 * (H//2//2//2) * (W//2//2//2), 256), ReLU, Linear(256, classes).
+    PyTorch's default initialization."""
+
+    def __init__(self, in_channels=1, num_classes=10, input_size=(28, 28)):
+        super().__init__()
+        h, w = input_size
+        if h < 8 or w < 8:
+            raise ValueError("cnn_bn: expected input at least 8x8, got %dx%d" % (h, w))
+        layers, cin = [], in_channels
+        for width in (32, 64, 128):
+            layers += [nn.Conv2d(cin, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
+                       nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+            cin, h, w = width, h // 2, w // 2
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Linear(cin * h * w, 256), nn.ReLU(inplace=True),
+                                        nn.Linear(256, num_classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
 # ---- the registry -------------------------------------------------------------------------------
 
 
@@ -447,6 +471,8 @@ def make_model(name, input_shape=(3, 224, 224), num_classes=1000):
         return LeNet5(c, num_classes, classic=name == "lenet5_classic")
     if name in ("mlp", "softmax"):  # mlp with cnnlab's default --hidden 256,128
         return Mlp(c * h * w, (256, 128) if name == "mlp" else (), num_classes)
+    if name == "cnn_bn":
+        return CnnBn(c, num_classes, (h, w))
     raise ValueError("unknown model %r" % name)
 
 

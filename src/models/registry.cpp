@@ -2,6 +2,7 @@
 #include "cnnlab/models/registry.hpp"
 
 #include "cnnlab/models/alexnet.hpp"
+#include "cnnlab/models/cnn_bn.hpp"
 #include "cnnlab/models/googlenet.hpp"
 #include "cnnlab/models/inception_v4.hpp"
 #include "cnnlab/models/lenet.hpp"
@@ -39,6 +40,16 @@ std::shared_ptr<nn::Module> make_softmax(const ModelConfig& c, Rng& rng) {
   return std::make_shared<Mlp>(
       MlpOptions{.in_features = c.input_shape.numel(), .hidden = {}, .num_classes = c.num_classes},
       rng);
+}
+
+std::shared_ptr<nn::Module> make_cnn_bn(const ModelConfig& c, Rng& rng) {
+  CNNLAB_CHECK(c.input_shape[1] >= 8 && c.input_shape[2] >= 8, ValueError,
+               "cnn_bn: expected input (C, H, W) with H, W >= 8 (three 2x2 pools), got ",
+               c.input_shape);
+  return std::make_shared<CnnBn>(CnnBnOptions{.in_channels = c.input_shape[0],
+                                              .num_classes = c.num_classes,
+                                              .input_size = {c.input_shape[1], c.input_shape[2]}},
+                                 rng);
 }
 
 // NOTE: inputs below 64x64 (1x28x28, 3x32x32) select each family's small-input variant
@@ -122,6 +133,10 @@ const std::vector<ModelInfo>& model_table() {
       {"mlp", "multi-layer perceptron, ReLU, hidden widths from --hidden (default 256,128)",
        &make_mlp},
       {"softmax", "softmax regression: one linear layer on the flattened image", &make_softmax},
+      {"cnn_bn",
+       "small CNN with BatchNorm: 3 x (conv3x3-BN-ReLU-maxpool) 32-64-128, FC 256 (fast "
+       "experiments, e.g. neural collapse)",
+       &make_cnn_bn},
       {"resnet18", "ResNet-18 (torchvision); below 64x64: 3x3 stem, no max pool", &make_resnet<18>},
       {"resnet34", "ResNet-34 (torchvision); below 64x64: 3x3 stem, no max pool", &make_resnet<34>},
       {"resnet50", "ResNet-50 (torchvision); below 64x64: 3x3 stem, no max pool", &make_resnet<50>},

@@ -96,11 +96,11 @@ TEST_P(OnnxExportTest, OpenCvRunsTheExportAndMatchesCnnlab) {
 INSTANTIATE_TEST_SUITE_P(
     Zoo, OnnxExportTest,
     ::testing::Values(Case{"lenet5", {1, 28, 28}}, Case{"lenet5_classic", {1, 28, 28}},
-                      Case{"mlp", {1, 28, 28}}, Case{"vgg11_bn", {3, 32, 32}},
-                      Case{"resnet20", {3, 32, 32}}, Case{"resnet18", {3, 32, 32}},
-                      Case{"alexnet", {3, 32, 32}}, Case{"alexnet_lrn", {1, 28, 28}},
-                      Case{"googlenet", {3, 32, 32}}, Case{"googlenet_aux", {1, 28, 28}},
-                      Case{"inception_v4", {1, 28, 28}}),
+                      Case{"mlp", {1, 28, 28}}, Case{"cnn_bn", {1, 28, 28}},
+                      Case{"vgg11_bn", {3, 32, 32}}, Case{"resnet20", {3, 32, 32}},
+                      Case{"resnet18", {3, 32, 32}}, Case{"alexnet", {3, 32, 32}},
+                      Case{"alexnet_lrn", {1, 28, 28}}, Case{"googlenet", {3, 32, 32}},
+                      Case{"googlenet_aux", {1, 28, 28}}, Case{"inception_v4", {1, 28, 28}}),
     [](const auto& test) { return test.param.model; });
 
 TEST(OnnxExport, NamesParametersAsTheStateDict) {

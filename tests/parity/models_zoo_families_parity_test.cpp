@@ -1,7 +1,7 @@
 // PyTorch parity of the registry's models not covered by the other models_*_parity_test.cpp files:
 // the CIFAR resnet32/44/56/110, the small (3x32x32) resnet34/101/152 and vgg11/13/16/19 (+BN),
-// the full (3x64x64) alexnet_lrn and googlenet_aux, and lenet5_classic, mlp and softmax at
-// 1x28x28; batch 2 each. Checks, tolerances and the hashed weights: model_parity_support.hpp and
+// the full (3x64x64) alexnet_lrn and googlenet_aux, and lenet5_classic, mlp, softmax and cnn_bn
+// at 1x28x28; batch 2 each. Checks, tolerances and the hashed weights: model_parity_support.hpp and
 // tests/parity/gen/make_model_fixtures.py (CASES). resnet152, and resnet101's float64 step, run
 // only with CNNLAB_SLOW_TESTS=1.
 #include <gtest/gtest.h>
@@ -61,6 +61,7 @@ const ModelCase kGoogLeNetAuxFull = {
 const ModelCase kLeNet5Classic = {"model_lenet5_classic", "lenet5_classic", {1, 28, 28}};
 const ModelCase kMlp = {"model_mlp", "mlp", {1, 28, 28}};
 const ModelCase kSoftmax = {"model_softmax", "softmax", {1, 28, 28}};
+const ModelCase kCnnBn = {"model_cnn_bn", "cnn_bn", {1, 28, 28}};
 
 TEST(ModelParity, Resnet32Float32OutputsMatchTorch) { check_float32_outputs(kResnet32); }
 TEST(ModelParity, Resnet32Float64TrainStepMatchesTorch) { check_float64_step(kResnet32); }
@@ -122,6 +123,8 @@ TEST(ModelParity, MlpFloat32OutputsMatchTorch) { check_float32_outputs(kMlp); }
 TEST(ModelParity, MlpFloat64TrainStepMatchesTorch) { check_float64_step(kMlp); }
 TEST(ModelParity, SoftmaxFloat32OutputsMatchTorch) { check_float32_outputs(kSoftmax); }
 TEST(ModelParity, SoftmaxFloat64TrainStepMatchesTorch) { check_float64_step(kSoftmax); }
+TEST(ModelParity, CnnBnFloat32OutputsMatchTorch) { check_float32_outputs(kCnnBn); }
+TEST(ModelParity, CnnBnFloat64TrainStepMatchesTorch) { check_float64_step(kCnnBn); }
 
 }  // namespace
 }  // namespace cnnlab

@@ -112,6 +112,8 @@ CASES = [
     ("model_lenet5_classic", "lenet5_classic", (1, 28, 28), 10, 2),
     ("model_mlp", "mlp", (1, 28, 28), 10, 2),
     ("model_softmax", "softmax", (1, 28, 28), 10, 2),
+    # cnn_bn (issue 7's small CNN with BatchNorm) at 1x28x28: its pools floor 7 to 3.
+    ("model_cnn_bn", "cnn_bn", (1, 28, 28), 10, 2),
 ]
 LABELS = [3, 7, 0, 9, 5, 1, 8, 2]  # the first `batch` are a case's labels
 AUX_WEIGHT = 0.3  # GoogLeNet's auxiliary losses (Szegedy et al. 2015; torchvision's recipe)
