@@ -20,6 +20,7 @@ int run_bench(const Args& args);
 int run_forward(const Args& args);
 int run_export(const Args& args);
 int run_viz(const Args& args);
+int run_collapse(const Args& args);
 
 /// Thrown for a usage error after CLI11 parsing (a bad combination of flags): exit status 2.
 struct UsageError : std::runtime_error {

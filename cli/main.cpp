@@ -31,6 +31,8 @@ const Command kCommands[] = {
     {"export", "write a run's or a state_dict's model as an ONNX graph", &cnnlab::cli::run_export},
     {"viz", "look inside a model: filters, saliency, Grad-CAM, t-SNE, DeepDream, style, ...",
      &cnnlab::cli::run_viz},
+    {"collapse", "neural collapse NC1-NC4 over training; minority collapse under imbalance",
+     &cnnlab::cli::run_collapse},
 };
 
 void usage(std::FILE* out) {

@@ -133,6 +133,25 @@ Subset per_class_subset(std::shared_ptr<const Dataset> base,
   return Subset(std::move(base), std::move(keep));
 }
 
+Subset oversample_classes(std::shared_ptr<const Dataset> base,
+                          const std::vector<int64_t>& times_per_class) {
+  CNNLAB_CHECK(base != nullptr, ValueError, "oversample_classes: expected a dataset, got null");
+  CNNLAB_CHECK(static_cast<int64_t>(times_per_class.size()) == base->num_classes(), ValueError,
+               "oversample_classes: expected one factor per class (", base->num_classes(),
+               "), got ", times_per_class.size());
+  for (size_t c = 0; c < times_per_class.size(); ++c) {
+    CNNLAB_CHECK(times_per_class[c] >= 1, ValueError,
+                 "oversample_classes: expected factors >= 1, got ", times_per_class[c],
+                 " for class ", c);
+  }
+  std::vector<int64_t> keep;
+  for (int64_t i = 0; i < base->size(); ++i) {
+    const int64_t times = times_per_class[static_cast<size_t>(base->label(i))];
+    for (int64_t t = 0; t < times; ++t) keep.push_back(i);
+  }
+  return Subset(std::move(base), std::move(keep));
+}
+
 std::vector<int64_t> class_counts(const Dataset& dataset) {
   std::vector<int64_t> counts(static_cast<size_t>(dataset.num_classes()), 0);
   for (int64_t i = 0; i < dataset.size(); ++i) {

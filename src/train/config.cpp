@@ -20,6 +20,8 @@ std::string TrainConfig::to_json() const {
   j["data"] = data;
   j["train_limit"] = train_limit;
   j["test_limit"] = test_limit;
+  j["train_per_class"] = train_per_class;
+  j["train_repeat"] = train_repeat;
   j["augment_crop_padding"] = augment_crop_padding;
   j["augment_flip"] = augment_flip;
   j["epochs"] = epochs;
@@ -72,6 +74,8 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& p
   get("data", c.data);
   get("train_limit", c.train_limit);
   get("test_limit", c.test_limit);
+  get("train_per_class", c.train_per_class);
+  get("train_repeat", c.train_repeat);
   get("augment_crop_padding", c.augment_crop_padding);
   get("augment_flip", c.augment_flip);
   get("epochs", c.epochs);

@@ -118,6 +118,18 @@ int64_t required_integer(const Json& obj, const char* key, int64_t min, int64_t 
 constexpr const char* kMetricKeys[] = {"train_loss", "test_loss", "lr", "seconds",
                                        "images_per_second"};
 constexpr const char* kMetricFractions[] = {"train_accuracy", "test_accuracy"};
+// The neural-collapse measurements of `cnnlab collapse track` (analysis::collapse_fields).
+constexpr const char* kCollapseKeys[] = {"nc1",
+                                         "nc2_equinorm_means",
+                                         "nc2_equinorm_classifiers",
+                                         "nc2_equiangular_means",
+                                         "nc2_equiangular_classifiers",
+                                         "nc2_max_angle_means",
+                                         "nc2_max_angle_classifiers",
+                                         "nc3",
+                                         "nc_train_loss",
+                                         "nc_test_loss"};
+constexpr const char* kCollapseFractions[] = {"nc4", "nc_train_accuracy", "nc_test_accuracy"};
 
 // metrics.jsonl: one object per epoch, validated, sorted by epoch; when an epoch appears twice
 // (a resumed run that redid it) the later line wins.
@@ -141,6 +153,8 @@ std::vector<Json> read_metrics(const fs::path& path) {
     const int64_t epoch = required_integer(row, "epoch", 1, INT64_MAX, where);
     for (const char* key : kMetricKeys) optional_number(row, key, where);
     for (const char* key : kMetricFractions) optional_fraction(row, key, where);
+    for (const char* key : kCollapseKeys) optional_number(row, key, where);
+    for (const char* key : kCollapseFractions) optional_fraction(row, key, where);
     by_epoch[epoch] = std::move(row);
   }
   std::vector<Json> rows;
@@ -525,6 +539,60 @@ constexpr std::string_view kRenderScript = R"js(
     });
     rendered += 1;
   }
+
+  // Neural collapse (cnnlab collapse track): each metric against the epoch on a log scale, with
+  // the epoch of zero training error as a dashed vertical line.
+  function collapse(id, title, keys, logScale, scale) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    var datasets = [], low = Infinity, high = -Infinity;
+    keys.forEach(function (k) {
+      var data = run.metrics.filter(function (m) { return typeof m[k[0]] === 'number'; })
+        .map(function (m) {
+          var y = m[k[0]] * scale;
+          if (logScale && !(y > 0)) y = null;
+          if (y !== null) { low = Math.min(low, y); high = Math.max(high, y); }
+          return {x: m.epoch, y: y};
+        });
+      datasets.push(line(k[1], k[2], data));
+    });
+    if (run.zero_error_epoch && low <= high) {
+      var marker = line('zero training error (epoch ' + run.zero_error_epoch + ')', '#6b7280',
+                        [{x: run.zero_error_epoch, y: logScale ? low : 0},
+                         {x: run.zero_error_epoch, y: high}]);
+      marker.borderDash = [6, 4];
+      marker.pointRadius = 0;
+      marker.borderWidth = 1.5;
+      datasets.push(marker);
+    }
+    new Chart(canvas, {
+      type: 'line',
+      data: {datasets: datasets},
+      options: {
+        interaction: {mode: 'nearest', axis: 'x', intersect: false},
+        scales: {x: {type: 'linear', title: {display: true, text: 'epoch'}, ticks: {precision: 0}},
+                 y: {type: logScale ? 'logarithmic' : 'linear', title: {display: true, text: title}}},
+        plugins: {legend: {position: 'bottom'}, tooltip: {callbacks: {label: label(4, '')}}}
+      }
+    });
+    rendered += 1;
+  }
+  var means = colours.train, classifiers = colours.test;
+  collapse('chart-nc1', 'NC1: Tr(Σ_W Σ_B⁺)/C', [['nc1', 'NC1', means]], true, 1);
+  collapse('chart-nc2-equinorm', 'NC2 equinorm: std/mean of norms',
+           [['nc2_equinorm_means', 'class means', means],
+            ['nc2_equinorm_classifiers', 'classifiers', classifiers]], true, 1);
+  collapse('chart-nc2-equiangular', 'NC2 equiangularity: std of cosines',
+           [['nc2_equiangular_means', 'class means', means],
+            ['nc2_equiangular_classifiers', 'classifiers', classifiers]], true, 1);
+  collapse('chart-nc2-max-angle', 'NC2 maximal angle: mean |cos + 1/(C-1)|',
+           [['nc2_max_angle_means', 'class means', means],
+            ['nc2_max_angle_classifiers', 'classifiers', classifiers]], true, 1);
+  collapse('chart-nc3', 'NC3: ||W/||W|| - M/||M||||²', [['nc3', 'NC3', means]], true, 1);
+  collapse('chart-nc4', 'NC4: decisions off the nearest class mean (%)',
+           [['nc4', 'NC4', means]], false, 100);
+  collapse('chart-nc-error', 'error (%), eval mode',
+           [['nc_train_error', 'train', means], ['nc_test_error', 'test', classifiers]], true, 100);
   document.body.dataset.chartsRendered = String(rendered);
 })();
 )js";
@@ -685,6 +753,75 @@ void viz_section(std::string& html, const std::vector<VizFigure>& figures) {
   html += "</div>\n</section>\n";
 }
 
+// The first epoch at which the training error is zero: in the eval-mode measurement of
+// `cnnlab collapse track` or in the running training accuracy, whichever comes first; 0 = never.
+int64_t zero_error_epoch(const std::vector<Json>& metrics) {
+  const std::string where = "metrics.jsonl";
+  for (const Json& m : metrics) {
+    if (optional_number(m, "nc_train_accuracy", where).value_or(0.0) >= 1.0 ||
+        optional_number(m, "train_accuracy", where).value_or(0.0) >= 1.0) {
+      return m["epoch"].get<int64_t>();
+    }
+  }
+  return 0;
+}
+
+// "Neural collapse": charts and a table of the epochs measured by `cnnlab collapse track`.
+void collapse_section(std::string& html, const std::vector<Json>& metrics) {
+  const std::string where = "metrics.jsonl";
+  std::vector<const Json*> measured;
+  for (const Json& m : metrics) {
+    if (optional_number(m, "nc1", where)) measured.push_back(&m);
+  }
+  if (measured.empty()) return;
+  const int64_t zero_epoch = zero_error_epoch(metrics);
+  html +=
+      "<section id=\"collapse\">\n<h2>Neural collapse</h2>\n<p class=\"muted\">NC1-NC4 "
+      "(Papyan, Han &amp; Donoho 2020) of the penultimate features on the training set, measured "
+      "in eval mode by <code>cnnlab collapse track</code> at " +
+      detail::concat(measured.size()) + " log-spaced epochs. ";
+  html += zero_epoch > 0
+              ? detail::concat("The training error first reached zero at epoch ", zero_epoch,
+                               " (dashed line); the terminal phase of training follows.")
+              : std::string("The training error has not reached zero yet.");
+  html += " Formulas: docs/collapse.md.</p>\n<div class=\"charts\">\n";
+  const char* charts[][2] = {{"chart-nc1", "NC1 per epoch"},
+                             {"chart-nc2-equinorm", "NC2 equinorm per epoch"},
+                             {"chart-nc2-equiangular", "NC2 equiangularity per epoch"},
+                             {"chart-nc2-max-angle", "NC2 maximal angle per epoch"},
+                             {"chart-nc3", "NC3 per epoch"},
+                             {"chart-nc4", "NC4 per epoch"},
+                             {"chart-nc-error", "train and test error per epoch"}};
+  for (const auto& [id, label] : charts) {
+    html += std::string("<figure class=\"chart\"><canvas id=\"") + id +
+            "\" role=\"img\" aria-label=\"" + label + "\"></canvas></figure>\n";
+  }
+  html +=
+      "</div>\n<h3>Measurements</h3>\n<div class=\"scroll\"><table class=\"data\">\n<tr>"
+      "<th>epoch</th><th>NC1</th><th>equinorm M</th><th>equinorm W</th><th>equiangular M</th>"
+      "<th>equiangular W</th><th>max angle M</th><th>max angle W</th><th>NC3</th><th>NC4</th>"
+      "<th>train acc.</th><th>test acc.</th></tr>\n";
+  auto sci = [&](const Json& m, const char* key) {
+    const std::optional<double> v = optional_number(m, key, where);
+    if (!v) return std::string("–");
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.3g", *v);
+    return std::string(text);
+  };
+  for (const Json* m : measured) {
+    html += detail::concat("<tr><td>", (*m)["epoch"].get<int64_t>(), "</td>");
+    for (const char* key : {"nc1", "nc2_equinorm_means", "nc2_equinorm_classifiers",
+                            "nc2_equiangular_means", "nc2_equiangular_classifiers",
+                            "nc2_max_angle_means", "nc2_max_angle_classifiers", "nc3"}) {
+      html += "<td>" + sci(*m, key) + "</td>";
+    }
+    html += "<td>" + optional_text(optional_number(*m, "nc4", where), 2, true) + "</td><td>" +
+            optional_text(optional_number(*m, "nc_train_accuracy", where), 2, true) + "</td><td>" +
+            optional_text(optional_number(*m, "nc_test_accuracy", where), 2, true) + "</td></tr>\n";
+  }
+  html += "</table></div>\n</section>\n";
+}
+
 void epochs_section(std::string& html, const std::vector<Json>& metrics) {
   if (metrics.empty()) return;
   html +=
@@ -724,7 +861,20 @@ std::string render(const Json& config, const std::vector<Json>& metrics,
   const std::string title = config_text(config, "model", "model") + " on " +
                             config_text(config, "data", "data") + ", " +
                             config_text(config, "epochs", "?") + " epochs";
-  Json data = {{"config", config}, {"metrics", metrics}, {"eval", nullptr}};
+  // the errors of the collapse charts, from the measured accuracies
+  std::vector<Json> rows = metrics;
+  for (Json& m : rows) {
+    for (const char* split : {"train", "test"}) {
+      const auto it = m.find(std::string("nc_") + split + "_accuracy");
+      if (it != m.end() && it->is_number()) {
+        m[std::string("nc_") + split + "_error"] = 1.0 - it->get<double>();
+      }
+    }
+  }
+  Json data = {{"config", config},
+               {"metrics", rows},
+               {"eval", nullptr},
+               {"zero_error_epoch", zero_error_epoch(metrics)}};
   if (eval) data["eval"] = eval->data;
   const Json colours = {{"train", kTrainColour}, {"test", kTestColour}, {"bars", kBarColour}};
 
@@ -746,6 +896,7 @@ std::string render(const Json& config, const std::vector<Json>& metrics,
   summary_section(html, config, metrics, eval);
   curves_section(html, metrics.size());
   evaluation_section(html, eval);
+  collapse_section(html, metrics);
   viz_section(html, figures);
   epochs_section(html, metrics);
   config_section(html, config);
@@ -763,7 +914,120 @@ std::string render(const Json& config, const std::vector<Json>& metrics,
   return html;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The minority-collapse page (cnnlab collapse minority)
+
+// Draws the two charts of #cnnlab-minority-data against the ratio R on a log axis.
+constexpr std::string_view kMinorityScript = R"js(
+(function () {
+  'use strict';
+  var ex = JSON.parse(document.getElementById('cnnlab-minority-data').textContent);
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  var rendered = 0;
+  function chart(id, title, keys, scale) {
+    var datasets = keys.map(function (k) {
+      return {label: k[1], borderColor: k[2], backgroundColor: k[2], borderWidth: 2,
+              pointRadius: 4, data: ex.ratios.filter(function (r) { return r[k[0]] !== null; })
+                .map(function (r) { return {x: r.ratio, y: r[k[0]] * scale}; })};
+    });
+    new Chart(document.getElementById(id), {
+      type: 'line', data: {datasets: datasets},
+      options: {scales: {x: {type: 'logarithmic', title: {display: true, text: 'imbalance ratio R'}},
+                         y: {title: {display: true, text: title}}},
+                plugins: {legend: {position: 'bottom'}}}
+    });
+    rendered += 1;
+  }
+  chart('chart-cosines', 'mean pairwise cosine of classifier rows',
+        [['minority_cosine', 'minority classes', '#ea580c'],
+         ['majority_cosine', 'majority classes', '#2563eb']], 1);
+  chart('chart-minority-accuracy', 'test accuracy (%)',
+        [['minority_test_accuracy', 'minority classes', '#ea580c'],
+         ['majority_test_accuracy', 'majority classes', '#2563eb'],
+         ['test_accuracy', 'all classes', '#7c3aed']], 100);
+  document.body.dataset.chartsRendered = String(rendered);
+})();
+)js";
+
+std::string render_minority(const Json& ex, const std::string& where) {
+  auto number = [&](const Json& obj, const char* key) {
+    const auto it = obj.find(key);
+    CNNLAB_CHECK(it != obj.end() && (it->is_number() || it->is_null()), IoError,
+                 "write_minority_report: ", where, ": expected a number '", key, "', got ",
+                 it == obj.end() ? std::string("none") : brief(*it));
+    return it->is_null() ? std::optional<double>() : std::optional<double>(it->get<double>());
+  };
+  const auto ratios = ex.find("ratios");
+  CNNLAB_CHECK(ratios != ex.end() && ratios->is_array(), IoError, "write_minority_report: ", where,
+               ": expected an array 'ratios'");
+  const std::string title = "Minority collapse: " + config_text(ex, "model", "model") + " on " +
+                            config_text(ex, "data", "data") + ", " +
+                            config_text(ex, "majority_classes", "?") + " majority classes";
+  std::string html;
+  html.reserve(embedded::chartjs_size + 32 * 1024);
+  html +=
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>cnnlab: " +
+      escape_html(title) + "</title>\n<style>" + std::string(kStyle) +
+      "</style>\n</head>\n<body>\n<header>\n<h1>" + escape_html(title) +
+      "</h1>\n<p>cnnlab collapse minority (Fang, He, Long &amp; Su 2021)</p>\n</header>\n<main>\n"
+      "<section id=\"minority\">\n<h2>Classifier cosines and accuracies against the imbalance"
+      "</h2>\n<p class=\"muted\">Classes 0.." +
+      escape_html(detail::concat(number(ex, "majority_classes").value_or(0) - 1)) + " have " +
+      escape_html(config_text(ex, "majority_images_per_class", "?")) +
+      " training images each; every other class has that number divided by R. The cosine is "
+      "the mean over pairs of rows of the last layer's weight, taken as they are (not centred), "
+      "as in the authors' code; minority collapse drives the minority cosine towards 1. "
+      "Oversampling factor of the minority classes: " +
+      escape_html(config_text(ex, "oversample", "1")) +
+      ".</p>\n<div class=\"charts\">\n"
+      "<figure class=\"chart\"><canvas id=\"chart-cosines\" role=\"img\" aria-label=\""
+      "classifier cosines against the ratio\"></canvas></figure>\n<figure class=\"chart\">"
+      "<canvas id=\"chart-minority-accuracy\" role=\"img\" aria-label=\"test accuracies "
+      "against the ratio\"></canvas></figure>\n</div>\n<h3>Every ratio</h3>\n<div "
+      "class=\"scroll\"><table class=\"data\">\n<tr><th>R</th><th>minority images per class"
+      "</th><th>minority cosine</th><th>majority cosine</th><th>test acc.</th><th>majority "
+      "test acc.</th><th>minority test acc.</th><th>train acc.</th><th>run</th></tr>\n";
+  for (const Json& r : *ratios) {
+    CNNLAB_CHECK(r.is_object(), IoError, "write_minority_report: ", where,
+                 ": expected an object per ratio, got ", brief(r));
+    const std::string run =
+        r.contains("run") && r["run"].is_string() ? r["run"].get<std::string>() : std::string();
+    const std::optional<double> ratio = number(r, "ratio");
+    html += "<tr><td>" + (ratio ? detail::concat(*ratio) : std::string("–")) + "</td><td>" +
+            optional_text(number(r, "minority_images_per_class"), 0) + "</td><td>" +
+            optional_text(number(r, "minority_cosine"), 4) + "</td><td>" +
+            optional_text(number(r, "majority_cosine"), 4) + "</td><td>" +
+            optional_text(number(r, "test_accuracy"), 2, true) + "</td><td>" +
+            optional_text(number(r, "majority_test_accuracy"), 2, true) + "</td><td>" +
+            optional_text(number(r, "minority_test_accuracy"), 2, true) + "</td><td>" +
+            optional_text(number(r, "train_accuracy"), 2, true) + "</td><td>" +
+            (run.empty() ? std::string("–")
+                         : "<a href=\"" + escape_html(run) + "/report.html\">" + escape_html(run) +
+                               "</a>") +
+            "</td></tr>\n";
+  }
+  html +=
+      "</table></div>\n</section>\n</main>\n<footer>Generated by cnnlab from "
+      "minority.json. Charts by Chart.js (MIT licence), embedded.</footer>\n<script>\n";
+  html += chartjs_source();
+  html += "</script>\n<script type=\"application/json\" id=\"cnnlab-minority-data\">" +
+          json_for_script(ex) + "</script>\n<script>" + std::string(kMinorityScript) +
+          "</script>\n</body>\n</html>\n";
+  return html;
+}
+
 }  // namespace
+
+void write_minority_report(const std::string& dir) {
+  const fs::path path = fs::path(dir) / "minority.json";
+  const Json ex = object_from_file(path);
+  const std::string html = render_minority(ex, place(path));
+  io::write_atomically((fs::path(dir) / "report.html").string(),
+                       [&](std::ostream& out) { out << html; });
+}
 
 void write_report(const std::string& run_dir) {
   const fs::path dir(run_dir);

@@ -133,6 +133,7 @@ std::string metrics_line(const EpochMetrics& m) {
   j["lr"] = m.lr;
   j["seconds"] = m.seconds;
   j["images_per_second"] = m.images_per_second;
+  for (const auto& [key, value] : m.extra) j[key] = value;
   return j.dump();
 }
 
@@ -263,7 +264,9 @@ void run_epochs(const TrainConfig& config, const DataPair& data, nn::Module& mod
                    test.accuracy,
                    lr,
                    train_seconds,
-                   static_cast<double>(seen) / train_seconds};
+                   static_cast<double>(seen) / train_seconds,
+                   {}};
+    if (cb.extra_metrics) m.extra = cb.extra_metrics(epoch, model, data, norm);
     // metrics first, then the checkpoint: a run killed in between redoes the epoch on resume,
     // and resume drops the metrics line of the epoch it redoes
     metrics.push_back(metrics_line(m));
@@ -334,12 +337,36 @@ DataPair open_data(const std::string& spec, int64_t train_limit, int64_t test_li
   return d;
 }
 
+DataPair open_run_data(const TrainConfig& c) {
+  DataPair d = open_data(c.data, c.train_limit, c.test_limit);
+  const int64_t classes = d.train->num_classes();
+  // one value for every class, or one per class
+  auto per_class = [&](std::vector<int64_t> v, const char* what) {
+    if (v.size() == 1) v.assign(static_cast<size_t>(classes), v[0]);
+    CNNLAB_CHECK(static_cast<int64_t>(v.size()) == classes, ValueError, "train: expected ", what,
+                 " to hold 1 or ", classes, " values (one per class), got ", v.size());
+    return v;
+  };
+  if (!c.train_per_class.empty()) {
+    for (int64_t n : c.train_per_class) {
+      CNNLAB_CHECK(n >= 1, ValueError, "train: expected --per-class values >= 1, got ", n);
+    }
+    d.train = std::make_shared<data::Subset>(
+        data::per_class_subset(d.train, per_class(c.train_per_class, "--per-class"), c.seed));
+  }
+  if (!c.train_repeat.empty()) {
+    d.train = std::make_shared<data::Subset>(
+        data::oversample_classes(d.train, per_class(c.train_repeat, "train_repeat")));
+  }
+  return d;
+}
+
 void train(TrainConfig config, const TrainCallbacks& cb) {
   check_config(config);
   CNNLAB_CHECK(!fs::exists(path_in(config.out, kCheckpoint)), ValueError, "train: '", config.out,
                "' already holds a run; use --resume ", config.out,
                " to continue it, or choose another --out");
-  const DataPair data = open_data(config.data, config.train_limit, config.test_limit);
+  const DataPair data = open_run_data(config);
   config.input_shape = data.train->image_shape();
   config.num_classes = data.train->num_classes();
   config.class_names = data.train->class_names();
@@ -369,7 +396,7 @@ void resume(const std::string& run_dir, std::optional<int64_t> epochs, const Tra
   config.out = run_dir;
   if (epochs) config.epochs = *epochs;
   check_config(config);
-  const DataPair data = open_data(config.data, config.train_limit, config.test_limit);
+  const DataPair data = open_run_data(config);
   auto model = build_model(config);
   auto opt = make_optimizer(config, model->parameters());
   const int64_t done = load_checkpoint(run_dir, *model, *opt, config);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Loads sample run reports in headless Chromium (Debian's `chromium`) and checks that each page
 # logs nothing to the console, draws every chart (<body data-charts-rendered> equals the number of
-# canvases) and leaves a screenshot that is not blank and shows each chart's colour. Then it
-# proves the checks bite: a page with an injected JS error, and one without Chart.js, must fail.
+# canvases) and leaves a screenshot that is not blank and shows each chart's colour. The pages: a
+# finished run, a run still training, a run with neural-collapse measurements (cnnlab collapse
+# track) and a minority-collapse experiment (cnnlab collapse minority). Then it proves the checks
+# bite: a page with an injected JS error, and one without Chart.js, must fail.
 #
 # usage: check_report.sh MAKE_SAMPLE_REPORT PNG_CHECK
 #   MAKE_SAMPLE_REPORT, PNG_CHECK: the test programs built from tests/report/*.cpp
@@ -106,6 +108,33 @@ grep -q 'id="evaluation-missing"' "$work/partial.dom" || {
   failed=1
 }
 
+# 1b. Neural collapse: the 3 charts plus 7 collapse charts (10 canvases) with the epoch of zero
+#     training error; the minority page: 2 charts against the ratio.
+"$make_sample" "$work/collapse" --collapse >/dev/null
+"$make_sample" "$work/minority" --minority >/dev/null
+load collapse "$work/collapse/report.html"
+load minority "$work/minority/report.html"
+check collapse "$train_colour" "$test_colour" "$bar_colour"
+check minority "$train_colour" "$test_colour" "$bar_colour"
+report collapse
+report minority
+[[ -s $work/collapse.problems || -s $work/minority.problems ]] && failed=1
+for page in collapse:10 minority:2; do
+  canvases=$(grep -o '<canvas ' "$work/${page%:*}.dom" | wc -l)
+  if [[ $canvases -ne ${page#*:} ]]; then
+    echo "FAIL ${page%:*}: expected ${page#*:} canvases, got $canvases"
+    failed=1
+  fi
+done
+grep -q 'training error first reached zero at epoch 5' "$work/collapse.dom" || {
+  echo "FAIL collapse: the page does not name epoch 5 as the epoch of zero training error"
+  failed=1
+}
+grep -q '<a href="R100/report.html">R100</a>' "$work/minority.dom" || {
+  echo "FAIL minority: the table does not link the R = 100 run's report"
+  failed=1
+}
+
 # 2. The checks must catch a broken page. An error thrown after the charts are drawn is seen
 #    only by the console check; a page without Chart.js fails all three checks.
 sed 's|</body>|<script>cnnlabInjectedError();</script></body>|' \
@@ -134,6 +163,6 @@ else
 fi
 
 elapsed_ms=$(($(date +%s%3N) - start_ms))
-printf 'check_report: 4 pages in %d.%03d s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
+printf 'check_report: 6 pages in %d.%03d s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
 status=$failed
 exit "$failed"

@@ -1,7 +1,9 @@
-// make_sample_report OUT_DIR [--no-eval]: writes a made-up but realistic run directory (a
-// Fashion-MNIST-like LeNet-5 run: config.json, 10 epochs of metrics.jsonl, eval.json with a
-// 10x10 confusion matrix and 12 misclassified 28x28 PNGs) and calls write_report on it. Used by
-// check_report.sh, which loads OUT_DIR/report.html in headless Chromium.
+// make_sample_report OUT_DIR [--no-eval | --collapse | --minority]: writes a made-up but realistic
+// run directory (a Fashion-MNIST-like LeNet-5 run: config.json, 10 epochs of metrics.jsonl,
+// eval.json with a 10x10 confusion matrix and 12 misclassified 28x28 PNGs; with --collapse also
+// NC1-NC4 at log-spaced epochs, training error zero from epoch 5) and calls write_report on it, or
+// with --minority a `cnnlab collapse minority` experiment (minority.json, write_minority_report).
+// Used by check_report.sh, which loads OUT_DIR/report.html in headless Chromium.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -58,7 +60,28 @@ cnnlab::Tensor sample_image(int k) {
   return img;
 }
 
-void write_run(const fs::path& dir, bool with_eval) {
+// The neural-collapse fields of `cnnlab collapse track` (analysis::collapse_fields) for the
+// measured epochs 1, 2, 3, 5, 7 and 10 ("" for the others): every metric shrinks with the epoch,
+// and the eval-mode training accuracy is 1.0 from epoch 5 on.
+std::string collapse_fields(int e) {
+  if (e != 1 && e != 2 && e != 3 && e != 5 && e != 7 && e != 10) return "";
+  const double d = std::exp(-0.5 * (e - 1));  // 1 at epoch 1, ~0.011 at epoch 10
+  const double train_accuracy = e >= 5 ? 1.0 : 0.8 + 0.05 * e;
+  char text[640];
+  std::snprintf(
+      text, sizeof(text),
+      ", \"nc1\": %.6g, \"nc2_equinorm_means\": %.6g, \"nc2_equinorm_classifiers\": "
+      "%.6g, \"nc2_equiangular_means\": %.6g, \"nc2_equiangular_classifiers\": %.6g, "
+      "\"nc2_max_angle_means\": %.6g, \"nc2_max_angle_classifiers\": %.6g, \"nc3\": %.6g, "
+      "\"nc4\": %.6g, \"nc_train_loss\": %.6g, \"nc_train_accuracy\": %.6g, "
+      "\"nc_test_loss\": %.6g, \"nc_test_accuracy\": %.6g",
+      4.0 * d, 0.3 * d + 0.01, 0.2 * d + 0.005, 0.25 * d + 0.02, 0.15 * d + 0.01, 0.2 * d + 0.015,
+      0.1 * d + 0.01, 0.9 * d + 0.05, 0.12 * d, 0.6 * d + 0.001, train_accuracy, 0.35 + 0.02 * e,
+      0.86 + 0.004 * e);
+  return text;
+}
+
+void write_run(const fs::path& dir, bool with_eval, bool with_collapse) {
   fs::create_directories(dir / "misclassified");
   std::string names = "[";
   for (int c = 0; c < 10; ++c) names += (c ? ", " : "") + json_string(kClassNames[c]);
@@ -78,11 +101,11 @@ void write_run(const fs::path& dir, bool with_eval) {
     std::snprintf(line, sizeof(line),
                   "{\"epoch\": %d, \"train_loss\": %.4f, \"train_accuracy\": %.4f, "
                   "\"test_loss\": %.4f, \"test_accuracy\": %.4f, \"lr\": 0.01, \"seconds\": %.1f, "
-                  "\"images_per_second\": %.0f}\n",
+                  "\"images_per_second\": %.0f",
                   e, 0.25 + 0.6 * std::exp(-3.0 * t), 0.91 - 0.2 * std::exp(-3.5 * t),
                   0.30 + 0.5 * std::exp(-3.0 * t) + 0.02 * t, 0.90 - 0.2 * std::exp(-3.0 * t),
                   11.5 + 0.1 * e, 5200.0 + 10.0 * e);
-    metrics += line;
+    metrics += line + (with_collapse ? collapse_fields(e) : std::string()) + "}\n";
   }
   write_text(dir / "metrics.jsonl", metrics);
   if (!with_eval) return;
@@ -135,16 +158,49 @@ void write_run(const fs::path& dir, bool with_eval) {
                                     confusion + ", \"misclassified\": " + misclassified + "}\n");
 }
 
+// A `cnnlab collapse minority` experiment with K_A = 5 and R in {1, 10, 100} (minority.json as
+// cli/commands/collapse.cpp writes it), its page written by write_minority_report.
+void write_minority(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::string rows;
+  const int ratios[] = {1, 10, 100};
+  for (int i = 0; i < 3; ++i) {
+    char row[640];
+    std::snprintf(row, sizeof(row),
+                  "%s{\"ratio\": %d.0, \"run\": \"R%d\", \"majority_images_per_class\": 500, "
+                  "\"minority_images_per_class\": %d, \"minority_cosine\": %.4f, "
+                  "\"majority_cosine\": %.4f, \"train_accuracy\": 1.0, \"test_accuracy\": %.4f, "
+                  "\"majority_test_accuracy\": %.4f, \"minority_test_accuracy\": %.4f}",
+                  i ? ", " : "", ratios[i], ratios[i], 500 / ratios[i], -0.11 + 0.35 * i,
+                  -0.12 - 0.02 * i, 0.88 - 0.18 * i, 0.87 + 0.02 * i, 0.89 - 0.38 * i);
+    rows += row;
+  }
+  // NOTE: "note" would run a script if the page failed to escape the embedded JSON.
+  write_text(dir / "minority.json",
+             "{\"model\": \"cnn_bn\", \"data\": \"fashion-mnist\", \"classes\": 10, "
+             "\"majority_classes\": 5, \"majority_images_per_class\": 500, \"oversample\": 1, "
+             "\"epochs\": 60, \"layer\": \"(last Linear)\", "
+             "\"note\": \"</script><script>console.error('unescaped')</script>\", \"ratios\": [" +
+                 rows + "]}\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 3 || (argc == 3 && std::string(argv[2]) != "--no-eval")) {
-    std::fprintf(stderr, "usage: %s OUT_DIR [--no-eval]\n", argv[0]);
+  const std::string mode = argc == 3 ? argv[2] : "";
+  if (argc < 2 || argc > 3 ||
+      (argc == 3 && mode != "--no-eval" && mode != "--collapse" && mode != "--minority")) {
+    std::fprintf(stderr, "usage: %s OUT_DIR [--no-eval | --collapse | --minority]\n", argv[0]);
     return 2;
   }
   try {
-    write_run(argv[1], argc == 2);
-    cnnlab::train::write_report(argv[1]);
+    if (mode == "--minority") {
+      write_minority(argv[1]);
+      cnnlab::train::write_minority_report(argv[1]);
+    } else {
+      write_run(argv[1], mode != "--no-eval", mode == "--collapse");
+      cnnlab::train::write_report(argv[1]);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_sample_report: %s\n", e.what());
     return 1;

@@ -102,6 +102,13 @@ std::pair<Subset, Subset> random_split(std::shared_ptr<const Dataset> base, int6
 Subset per_class_subset(std::shared_ptr<const Dataset> base,
                         const std::vector<int64_t>& counts_per_class, uint64_t seed);
 
+/// Every example of base, each of class c repeated times_per_class[c] times (oversampling, as the
+/// sampling weights of Fang et al.'s minority-collapse code), in base's order.
+/// Throws ValueError if base is null, times_per_class.size() != base->num_classes() or a factor
+/// is < 1.
+Subset oversample_classes(std::shared_ptr<const Dataset> base,
+                          const std::vector<int64_t>& times_per_class);
+
 /// Examples per class of `dataset` (num_classes() entries), using label() only.
 std::vector<int64_t> class_counts(const Dataset& dataset);
 

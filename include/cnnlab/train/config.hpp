@@ -18,6 +18,12 @@ struct TrainConfig {
   std::string data = "fashion-mnist";        ///< a dataset name or a folder
   int64_t train_limit = 0;                   ///< use only the first N training images (0 = all)
   int64_t test_limit = 0;                    ///< evaluate on the first N test images (0 = all)
+  /// Train on this many images per class (data::per_class_subset, seeded by `seed`): empty = all
+  /// images; one value = the same for every class; else one value per class.
+  std::vector<int64_t> train_per_class;
+  /// Oversampling: each training image of class c is seen train_repeat[c] times per epoch
+  /// (data::oversample_classes); empty = once each; else one factor per class.
+  std::vector<int64_t> train_repeat;
   int64_t augment_crop_padding = 0;  ///< > 0: random crops of the image size after zero padding
   bool augment_flip = false;         ///< random horizontal flips (p = 0.5)
   // how

@@ -23,4 +23,11 @@ namespace cnnlab::train {
 /// or not a PNG, or when report.html cannot be written.
 void write_report(const std::string& run_dir);
 
+/// Writes dir/report.html for a `cnnlab collapse minority` experiment, from dir/minority.json:
+/// the minority and majority classifier cosines and the test accuracies against the imbalance
+/// ratio (charts with a log-scale ratio axis) and the table of every ratio, linking each ratio's
+/// run report. Throws IoError naming the file when minority.json is missing or malformed, or
+/// when report.html cannot be written.
+void write_minority_report(const std::string& dir);
+
 }  // namespace cnnlab::train

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cnnlab/data/dataset.hpp"
 #include "cnnlab/nn/module.hpp"
@@ -37,12 +39,23 @@ struct EpochMetrics {
   double lr = 0;
   double seconds = 0;
   double images_per_second = 0;
+  /// More (key, value) pairs of the epoch's line, from TrainCallbacks::extra_metrics.
+  std::vector<std::pair<std::string, double>> extra;
 };
+
+struct DataPair;
 
 struct TrainCallbacks {
   std::function<void(const StepProgress&)> on_step;    ///< after every batch
   std::function<void(const EpochMetrics&)> on_epoch;   ///< after each epoch's checkpoint
   std::function<void(const std::string&)> on_message;  ///< one-line notes ("resuming at ...")
+  /// After each epoch's test evaluation: more (key, value) pairs for the epoch's metrics.jsonl
+  /// line (`cnnlab collapse track` adds the neural-collapse metrics). Gets the model (in train
+  /// mode; it must leave it so), the training and test sets without augmentation, and the
+  /// input normalization.
+  std::function<std::vector<std::pair<std::string, double>>(
+      int64_t epoch, nn::Module& model, const DataPair& data, const Normalization& norm)>
+      extra_metrics;
 };
 
 /// The training and test sets named by a --data value: a name such as "fashion-mnist", a folder
@@ -55,6 +68,12 @@ struct DataPair {
 };
 /// train_limit / test_limit > 0 keep only the first N examples of each split.
 DataPair open_data(const std::string& spec, int64_t train_limit = 0, int64_t test_limit = 0);
+
+/// The data a run trains on: open_data(config.data, train_limit, test_limit), then the
+/// per-class selection (train_per_class) and oversampling (train_repeat) of the training set.
+/// Throws ValueError when the config asks for more images of a class than the data has, or
+/// gives per-class values of the wrong count.
+DataPair open_run_data(const TrainConfig& config);
 
 /// Trains from scratch into config.out (created; refuses a folder that already holds a
 /// checkpoint). Throws on bad settings, bad data, I/O failure and a non-finite loss (naming the

@@ -138,6 +138,20 @@ TEST(DataPerClassSubset, RejectsBadCountsNamingTheClass) {
                     "expected a dataset, got null");
 }
 
+TEST(DataOversampleClasses, RepeatsEachClassByItsFactor) {
+  const auto base = numbered(9, 3);  // labels 0, 1, 2, 0, 1, 2, ...
+  const data::Subset s = data::oversample_classes(base, {1, 3, 2});
+  EXPECT_EQ(data::class_counts(s), (std::vector<int64_t>{3, 9, 6}));
+  EXPECT_EQ(s.indices(),
+            (std::vector<int64_t>{0, 1, 1, 1, 2, 2, 3, 4, 4, 4, 5, 5, 6, 7, 7, 7, 8, 8}));
+  EXPECT_THROW_WITH(data::oversample_classes(base, {1, 0, 1}), ValueError,
+                    "oversample_classes: expected factors >= 1, got 0 for class 1");
+  EXPECT_THROW_WITH(data::oversample_classes(base, {1, 1}), ValueError,
+                    "expected one factor per class (3), got 2");
+  EXPECT_THROW_WITH(data::oversample_classes(nullptr, {}), ValueError,
+                    "expected a dataset, got null");
+}
+
 TEST(DataBytesToImage, ScalesBytesTo01) {
   const uint8_t bytes[] = {0, 51, 255, 128, 1, 2};
   const Tensor t = data::bytes_to_image(bytes, 1, 2, 3);

@@ -1,5 +1,6 @@
 // write_report: the page holds the run's data, the chart library and the images, escapes every
 // string from the files, works without eval.json, and names the file (and line) that is wrong.
+// Also its neural-collapse section and write_minority_report (cnnlab collapse, issue 7).
 #include "cnnlab/train/report.hpp"
 
 #include <gtest/gtest.h>
@@ -371,6 +372,178 @@ TEST(WriteReport, FailureLeavesThePreviousReportIntact) {
   EXPECT_EQ(run.read("report.html"), before);
   EXPECT_EQ(std::distance(fs::directory_iterator(run.str()), fs::directory_iterator()), 5)
       << "no temporary file is left behind";
+}
+
+// ---- neural collapse (cnnlab collapse track) ---------------------------------------------------
+
+// The fields of analysis::collapse_fields with NC4 = nc4 and the eval-mode training accuracy
+// train_accuracy, as one metrics.jsonl line of epoch `epoch` (with the usual epoch metrics).
+std::string collapse_line(int epoch, double train_accuracy, const std::string& nc4 = "0.25") {
+  return "{\"epoch\": " + std::to_string(epoch) +
+         ", \"train_loss\": 0.5, \"train_accuracy\": 0.9, \"nc1\": 2.5, "
+         "\"nc2_equinorm_means\": 0.1, \"nc2_equinorm_classifiers\": 0.05, "
+         "\"nc2_equiangular_means\": 0.2, \"nc2_equiangular_classifiers\": 0.15, "
+         "\"nc2_max_angle_means\": 0.3, \"nc2_max_angle_classifiers\": 0.12, \"nc3\": 0.7, "
+         "\"nc4\": " +
+         nc4 +
+         ", \"nc_train_loss\": 0.4, \"nc_train_accuracy\": " + std::to_string(train_accuracy) +
+         ", \"nc_test_loss\": 0.45, \"nc_test_accuracy\": 0.85}\n";
+}
+
+TEST(WriteReportCollapse, ShowsChartsTableAndTheEpochOfZeroTrainingError) {
+  RunDir run;
+  run.write_run(true);
+  // epochs 1, 2 and 4 measured; the eval-mode training error is zero from epoch 4
+  run.write("metrics.jsonl", collapse_line(1, 0.8) + "{\"epoch\": 3, \"train_loss\": 0.3}\n" +
+                                 collapse_line(2, 0.95) + collapse_line(4, 1.0, "0.0"));
+  train::write_report(run.str());
+  const std::string html = run.read("report.html");
+  ASSERT_NE(html.find("<section id=\"collapse\">"), std::string::npos);
+  EXPECT_NE(html.find("at 3 log-spaced epochs"), std::string::npos);
+  EXPECT_NE(html.find("The training error first reached zero at epoch 4 (dashed line)"),
+            std::string::npos);
+  EXPECT_NE(html.find("\"zero_error_epoch\":4"), std::string::npos);
+  for (const char* id : {"chart-nc1", "chart-nc2-equinorm", "chart-nc2-equiangular",
+                         "chart-nc2-max-angle", "chart-nc3", "chart-nc4", "chart-nc-error"}) {
+    EXPECT_EQ(count(html, std::string("<canvas id=\"") + id + "\""), 1u) << id;
+  }
+  // One table row per measured epoch (epoch 3 has no measurement), with NC4 as a percentage;
+  // the page's data carries the errors the error chart draws.
+  EXPECT_NE(html.find("<tr><td>1</td><td>2.5</td><td>0.1</td>"), std::string::npos);
+  EXPECT_EQ(html.find("<tr><td>3</td><td>2.5</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>0.7</td><td>0.00%</td><td>100.00%</td><td>85.00%</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(html.find("\"nc_train_error\":0.0"), std::string::npos);
+}
+
+TEST(WriteReportCollapse, SaysWhenTheTrainingErrorHasNotReachedZero) {
+  RunDir run;
+  run.write_run(false);
+  run.write("metrics.jsonl", collapse_line(1, 0.8) + collapse_line(2, 0.99));
+  train::write_report(run.str());
+  const std::string html = run.read("report.html");
+  EXPECT_NE(html.find("The training error has not reached zero yet."), std::string::npos);
+  EXPECT_NE(html.find("\"zero_error_epoch\":0"), std::string::npos);
+}
+
+TEST(WriteReportCollapse, RunningTrainingAccuracyOfOneAlsoMarksZeroError) {
+  RunDir run;
+  run.write_run(false);
+  run.write("metrics.jsonl", collapse_line(1, 0.8) +
+                                 "{\"epoch\": 2, \"train_loss\": 0.01, \"train_accuracy\": 1.0}\n" +
+                                 collapse_line(3, 1.0));
+  train::write_report(run.str());
+  EXPECT_NE(run.read("report.html").find("first reached zero at epoch 2"), std::string::npos);
+}
+
+TEST(WriteReportCollapse, RunWithoutMeasurementsHasNoCollapseSection) {
+  RunDir run;
+  run.write_run(true);
+  train::write_report(run.str());
+  const std::string html = run.read("report.html");
+  EXPECT_EQ(html.find("<section id=\"collapse\">"), std::string::npos);
+  EXPECT_EQ(html.find("<canvas id=\"chart-nc1\""), std::string::npos);
+}
+
+TEST(WriteReportCollapse, RejectsMeasurementsOutOfRangeNamingTheLine) {
+  RunDir run;
+  run.write_run(false);
+  const std::string where = "write_report: '" + run.file("metrics.jsonl") + "' line 2: ";
+  run.write("metrics.jsonl", collapse_line(1, 0.8) + collapse_line(2, 0.9, "1.5"));
+  EXPECT_THROW_WITH(train::write_report(run.str()), IoError,
+                    where + "expected 'nc4' to be a fraction in [0, 1], got 1.5");
+  run.write("metrics.jsonl", collapse_line(1, 0.8) + collapse_line(2, 0.9, "-0.01"));
+  EXPECT_THROW_WITH(train::write_report(run.str()), IoError,
+                    where + "expected 'nc4' to be a fraction in [0, 1], got -0.01");
+  run.write("metrics.jsonl", collapse_line(1, 0.8) + collapse_line(2, 1.25));
+  EXPECT_THROW_WITH(train::write_report(run.str()), IoError,
+                    where + "expected 'nc_train_accuracy' to be a fraction in [0, 1], got 1.25");
+  run.write("metrics.jsonl", collapse_line(1, 0.8) + "{\"epoch\": 2, \"nc1\": \"small\"}\n");
+  EXPECT_THROW_WITH(train::write_report(run.str()), IoError,
+                    where + "expected 'nc1' to be a number, got \"small\"");
+  EXPECT_FALSE(fs::exists(run.file("report.html")));
+}
+
+// ---- minority collapse (cnnlab collapse minority) ----------------------------------------------
+
+// The second ratio of minority_json(): no majority cosine (as with fewer than two majority
+// classes).
+const std::string kRatio10 =
+    "{\"ratio\": 10.0, \"run\": \"R10\", \"majority_images_per_class\": 500, "
+    "\"minority_images_per_class\": 50, \"minority_cosine\": 0.4321, \"majority_cosine\": null, "
+    "\"train_accuracy\": 1.0, \"test_accuracy\": 0.7, \"majority_test_accuracy\": 0.9, "
+    "\"minority_test_accuracy\": 0.5}";
+
+// minority.json as cli/commands/collapse.cpp writes it, for ratios 1 and 10 (`second`).
+std::string minority_json(const std::string& second = kRatio10) {
+  return "{\"model\": \"<b>cnn_bn</b>\", \"data\": \"fashion-mnist\", \"classes\": 10, "
+         "\"majority_classes\": 5, \"majority_images_per_class\": 500, \"oversample\": 1, "
+         "\"epochs\": 60, \"layer\": \"(last Linear)\", \"ratios\": [{\"ratio\": 1.0, \"run\": "
+         "\"R1\", \"majority_images_per_class\": 500, \"minority_images_per_class\": 500, "
+         "\"minority_cosine\": -0.1093, \"majority_cosine\": -0.1201, \"train_accuracy\": 1.0, "
+         "\"test_accuracy\": 0.9012, \"majority_test_accuracy\": 0.88, "
+         "\"minority_test_accuracy\": 0.9224}, " +
+         second + "]}\n";
+}
+
+// text with its (first) `from` replaced by `to`.
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? text : text.replace(at, from.size(), to);
+}
+
+TEST(WriteMinorityReport, ShowsChartsAndOneRowPerRatioLinkingItsRun) {
+  RunDir dir;
+  dir.write("minority.json", minority_json());
+  train::write_minority_report(dir.str());
+  const std::string html = dir.read("report.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<h1>Minority collapse: &lt;b&gt;cnn_bn&lt;/b&gt; on fashion-mnist, 5 "
+                      "majority classes</h1>"),
+            std::string::npos);
+  EXPECT_EQ(html.find("<b>cnn_bn"), std::string::npos);
+  EXPECT_EQ(count(html, "<canvas id=\"chart-cosines\""), 1u);
+  EXPECT_EQ(count(html, "<canvas id=\"chart-minority-accuracy\""), 1u);
+  EXPECT_NE(html.find("Chart.js v4"), std::string::npos);
+  EXPECT_NE(html.find("document.body.dataset.chartsRendered"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>1</td><td>500</td><td>-0.1093</td><td>-0.1201</td><td>90.12%</td>"
+                      "<td>88.00%</td><td>92.24%</td><td>100.00%</td><td><a "
+                      "href=\"R1/report.html\">R1</a></td></tr>"),
+            std::string::npos);
+  // a null cosine (fewer than two majority classes) shows as a dash
+  EXPECT_NE(html.find("<tr><td>10</td><td>50</td><td>0.4321</td><td>–</td>"), std::string::npos);
+  EXPECT_NE(html.find("\"majority_cosine\":null"), std::string::npos);
+}
+
+TEST(WriteMinorityReport, MissingOrMalformedMinorityJsonIsNamed) {
+  RunDir dir;
+  const std::string file = dir.file("minority.json");
+  EXPECT_THROW_WITH(train::write_minority_report(dir.str()), IoError, "cannot open '" + file + "'");
+  EXPECT_THROW_WITH(train::write_minority_report(dir.file("nope")), IoError,
+                    "cannot open '" + dir.file("nope/minority.json") + "'");
+  dir.write("minority.json", "{\"ratios\": [");
+  EXPECT_THROW_WITH(train::write_minority_report(dir.str()), IoError,
+                    "'" + file + "': expected valid JSON");
+  dir.write("minority.json", "[1, 10]");
+  EXPECT_THROW_WITH(train::write_minority_report(dir.str()), IoError,
+                    "'" + file + "': expected a JSON object, got [1,10]");
+  dir.write("minority.json", "{\"model\": \"lenet5\"}");
+  EXPECT_THROW_WITH(train::write_minority_report(dir.str()), IoError,
+                    "write_minority_report: '" + file + "': expected an array 'ratios'");
+  dir.write("minority.json", minority_json("7"));
+  EXPECT_THROW_WITH(train::write_minority_report(dir.str()), IoError,
+                    "write_minority_report: '" + file + "': expected an object per ratio, got 7");
+  dir.write("minority.json",
+            minority_json(replaced(kRatio10, "\"minority_images_per_class\": 50, ", "")));
+  EXPECT_THROW_WITH(train::write_minority_report(dir.str()), IoError,
+                    "write_minority_report: '" + file +
+                        "': expected a number 'minority_images_per_class', got none");
+  dir.write("minority.json", minority_json(replaced(kRatio10, "\"minority_cosine\": 0.4321",
+                                                    "\"minority_cosine\": \"high\"")));
+  EXPECT_THROW_WITH(train::write_minority_report(dir.str()), IoError,
+                    "expected a number 'minority_cosine', got \"high\"");
+  EXPECT_FALSE(fs::exists(dir.file("report.html")));
 }
 
 }  // namespace
