@@ -1,6 +1,7 @@
 // The training flags shared by `cnnlab train` and `cnnlab collapse`: cli/train_options.hpp.
 #include "train_options.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "cnnlab/models/registry.hpp"
@@ -71,6 +72,37 @@ void check_train_options(const train::TrainConfig& c) {
     optim::parse_schedule(c.schedule, c.lr);
   } catch (const ValueError& e) {
     throw UsageError(std::string("--schedule: ") + e.what());
+  }
+}
+
+void check_resume_flags(const CLI::App& app, const std::string& resume_dir,
+                        const std::vector<std::string>& also_allowed) {
+  if (resume_dir.empty()) return;
+  for (const CLI::Option* opt : app.get_options()) {
+    const std::string name = opt->get_name();
+    const bool allowed =
+        name == "--resume" || name == "--epochs" || name == "--progress" || name == "--help" ||
+        std::find(also_allowed.begin(), also_allowed.end(), name) != also_allowed.end();
+    if (opt->count() > 0 && !allowed) {
+      throw UsageError(name + " cannot be combined with --resume (the run keeps the settings in " +
+                       resume_dir + "/config.json; only --epochs may change)");
+    }
+  }
+}
+
+std::string train_or_resume(const train::TrainConfig& config, const std::string& resume_dir,
+                            std::optional<int64_t> epochs, const train::TrainCallbacks& callbacks,
+                            Progress& progress) {
+  try {
+    if (resume_dir.empty()) {
+      train::train(config, callbacks);
+      return config.out;
+    }
+    train::resume(resume_dir, epochs, callbacks);
+    return resume_dir;
+  } catch (...) {
+    progress.finish();  // the error goes on its own line, not after an open progress bar
+    throw;
   }
 }
 

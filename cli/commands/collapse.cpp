@@ -48,6 +48,11 @@ std::shared_ptr<nn::Module> model_for(const train::TrainConfig& c, const data::D
                             rng);
 }
 
+void add_layer_option(CLI::App& app, std::string& layer) {
+  app.add_option("--layer", layer,
+                 "the classifier layer (a Linear layer; default: the model's last Linear)");
+}
+
 void print_measurement(const analysis::CollapseMeasurement& m) {
   std::printf("classifier layer %s: %lld samples, %lld classes, %lld features\n", m.layer.c_str(),
               static_cast<long long>(m.metrics.samples), static_cast<long long>(m.metrics.classes),
@@ -77,8 +82,7 @@ int run_track(const Args& args) {
   app.add_option("--points", points, "about this many log-spaced epochs are measured")
       ->capture_default_str();
   std::string layer;
-  app.add_option("--layer", layer,
-                 "the classifier layer (a Linear layer; default: the model's last Linear)");
+  add_layer_option(app, layer);
   std::string progress_mode = "auto";
   app.add_option("--progress", progress_mode, "auto, bar, lines or none")->capture_default_str();
   parse(app, args);
@@ -89,16 +93,8 @@ int run_track(const Args& args) {
   if (resume_dir.empty()) {
     if (app.count("--schedule") == 0) c.schedule = thirds_schedule(c.epochs);
     check_train_options(c);
-  } else {
-    for (const CLI::Option* opt : app.get_options()) {
-      const std::string name = opt->get_name();
-      if (opt->count() > 0 && name != "--resume" && name != "--epochs" && name != "--progress" &&
-          name != "--points" && name != "--layer" && name != "--help") {
-        throw UsageError(name + " cannot be combined with --resume (the run keeps the settings " +
-                         "in " + resume_dir + "/config.json; only --epochs may change)");
-      }
-    }
   }
+  check_resume_flags(app, resume_dir, {"--points", "--layer"});
 
   // check --layer (and the data) before any training
   const train::TrainConfig planned = resume_dir.empty() ? c : train::TrainConfig::load(resume_dir);
@@ -123,19 +119,9 @@ int run_track(const Args& args) {
     return analysis::collapse_fields(
         analysis::measure_collapse(model, *data.train, *data.test, norm, layer));
   };
-  std::string out = c.out;
-  try {
-    if (!resume_dir.empty()) {
-      const bool epochs_given = app.count("--epochs") > 0;
-      train::resume(resume_dir, epochs_given ? std::optional<int64_t>(c.epochs) : std::nullopt, cb);
-      out = resume_dir;
-    } else {
-      train::train(c, cb);
-    }
-  } catch (...) {
-    progress.finish();
-    throw;
-  }
+  const bool epochs_given = app.count("--epochs") > 0;
+  const std::string out = train_or_resume(
+      c, resume_dir, epochs_given ? std::optional<int64_t>(c.epochs) : std::nullopt, cb, progress);
   std::printf("run directory: %s\nreport: %s/report.html (section \"Neural collapse\")\n",
               out.c_str(), out.c_str());
   return 0;
@@ -152,8 +138,7 @@ int run_measure(const Args& args) {
   app.add_option("run", run_dir, "a run directory (cnnlab train or cnnlab collapse track)")
       ->required();
   std::string layer;
-  app.add_option("--layer", layer,
-                 "the classifier layer (a Linear layer; default: the model's last Linear)");
+  add_layer_option(app, layer);
   std::string json_path;
   app.add_option("--json", json_path, "also write the numbers to this JSON file");
   int64_t threads = 0;
@@ -227,8 +212,7 @@ int run_minority(const Args& args) {
                  "paper's Fig. 6; 1 = off)")
       ->capture_default_str();
   std::string layer;
-  app.add_option("--layer", layer,
-                 "the classifier layer (a Linear layer; default: the model's last Linear)");
+  add_layer_option(app, layer);
   std::string progress_mode = "auto";
   app.add_option("--progress", progress_mode, "auto, bar, lines or none")->capture_default_str();
   parse(app, args);
@@ -286,17 +270,12 @@ int run_minority(const Args& args) {
         ratio_text(ratios[i]).c_str(), static_cast<long long>(n), static_cast<long long>(majority),
         static_cast<long long>(rc.train_per_class.back()), rc.out.c_str());
     std::fflush(stdout);
-    try {
-      if (finished(rc)) {
-        std::printf("finished earlier; reusing it\n");
-      } else if (fs::exists(fs::path(rc.out) / "checkpoint.safetensors")) {
-        train::resume(rc.out, rc.epochs, progress_callbacks(progress));
-      } else {
-        train::train(rc, progress_callbacks(progress));
-      }
-    } catch (...) {
-      progress.finish();
-      throw;
+    if (finished(rc)) {
+      std::printf("finished earlier; reusing it\n");
+    } else {
+      const bool started = fs::exists(fs::path(rc.out) / "checkpoint.safetensors");
+      train_or_resume(rc, started ? rc.out : std::string(), rc.epochs, progress_callbacks(progress),
+                      progress);
     }
     train::LoadedRun run = train::load_run(rc.out);
     const train::DataPair data = train::open_run_data(rc);
