@@ -6,12 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "cnnlab/io/atomic_file.hpp"
-#include "cnnlab/io/safetensors.hpp"
 #include "cnnlab/models/registry.hpp"
 #include "cnnlab/nn/linear.hpp"
 #include "cnnlab/train/report.hpp"

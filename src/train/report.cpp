@@ -934,13 +934,17 @@ constexpr std::string_view kMinorityScript = R"js(
     });
     new Chart(document.getElementById(id), {
       type: 'line', data: {datasets: datasets},
-      options: {scales: {x: {type: 'logarithmic', title: {display: true, text: 'imbalance ratio R'}},
+      options: {scales: {x: {type: 'logarithmic', title: {display: true, text: 'imbalance ratio R'},
+                             ticks: {callback: function (v) {  // powers of 10 only
+                               var e = Math.log10(v);
+                               return Math.abs(e - Math.round(e)) < 1e-9 ? String(v) : '';
+                             }}},
                          y: {title: {display: true, text: title}}},
                 plugins: {legend: {position: 'bottom'}}}
     });
     rendered += 1;
   }
-  chart('chart-cosines', 'mean pairwise cosine of classifier rows',
+  chart('chart-cosines', 'mean cosine of classifier rows',
         [['minority_cosine', 'minority classes', '#ea580c'],
          ['majority_cosine', 'majority classes', '#2563eb']], 1);
   chart('chart-minority-accuracy', 'test accuracy (%)',
