@@ -10,7 +10,6 @@
 #include <set>
 
 #include "cnnlab/io/atomic_file.hpp"
-#include "cnnlab/models/registry.hpp"
 #include "cnnlab/nn/linear.hpp"
 #include "cnnlab/train/report.hpp"
 #include "cnnlab/viz/layers.hpp"
@@ -35,15 +34,12 @@ std::string thirds_schedule(int64_t epochs) {
          std::to_string(std::max<int64_t>(2, 2 * epochs / 3)) + ":0.1";
 }
 
-// The model a config describes, with its initial weights: used to check --layer before training.
-std::shared_ptr<nn::Module> model_for(const train::TrainConfig& c, const data::Dataset& train) {
-  Rng rng(c.seed);
-  return models::make_model(c.model,
-                            {.input_shape = train.image_shape(),
-                             .num_classes = train.num_classes(),
-                             .hidden = c.hidden,
-                             .small_input = models::parse_variant(c.variant)},
-                            rng);
+// Checks --layer before any training: throws what analysis::classifier_layer throws when `layer`
+// does not name the classifier of the model the config trains on `train`.
+void check_layer(train::TrainConfig c, const data::Dataset& train, const std::string& layer) {
+  c.input_shape = train.image_shape();
+  c.num_classes = train.num_classes();
+  analysis::classifier_layer(*train::build_model(c), c.num_classes, layer);
 }
 
 void add_layer_option(CLI::App& app, std::string& layer) {
@@ -98,11 +94,7 @@ int run_track(const Args& args) {
   const train::TrainConfig planned = resume_dir.empty() ? c : train::TrainConfig::load(resume_dir);
   const int64_t total =
       resume_dir.empty() || app.count("--epochs") == 0 ? planned.epochs : c.epochs;
-  {
-    const train::DataPair data = train::open_run_data(planned);
-    auto model = model_for(planned, *data.train);
-    analysis::classifier_layer(*model, data.train->num_classes(), layer);
-  }
+  { check_layer(planned, *train::open_run_data(planned).train, layer); }
   const std::vector<int64_t> epochs = analysis::log_spaced_epochs(total, points);
   const std::set<int64_t> measured(epochs.begin(), epochs.end());
   std::printf("measuring neural collapse at %zu epochs of %lld\n", epochs.size(),
@@ -230,17 +222,17 @@ int run_minority(const Args& args) {
                  "collapse minority: ratio ", r, " leaves floor(", n, " / ", r,
                  ") = 0 images per minority class; expected at least 1");
   }
-  // every run's data is opened (and its counts checked) before the first one trains
+  // the classes, the layer and every run's counts are checked before the first run trains
+  const train::DataPair probe = train::open_data(c.data, c.train_limit, c.test_limit);
+  const int64_t classes = probe.train->num_classes();
+  CNNLAB_CHECK(majority >= 1 && majority < classes, ValueError,
+               "collapse minority: expected 1 <= --majority < ", classes, " classes, got ",
+               majority);
+  check_layer(c, *probe.train, layer);
   std::vector<train::TrainConfig> runs;
-  int64_t classes = 0;
   for (double r : ratios) {
     train::TrainConfig rc = c;
     rc.out = (fs::path(c.out) / ("R" + ratio_text(r))).string();
-    const train::DataPair probe = train::open_data(c.data, c.train_limit, c.test_limit);
-    classes = probe.train->num_classes();
-    CNNLAB_CHECK(majority >= 1 && majority < classes, ValueError,
-                 "collapse minority: expected 1 <= --majority < ", classes, " classes, got ",
-                 majority);
     const auto minor = static_cast<int64_t>(std::floor(static_cast<double>(n) / r));
     rc.train_per_class.assign(static_cast<size_t>(classes), minor);
     std::fill(rc.train_per_class.begin(), rc.train_per_class.begin() + majority, n);
@@ -248,8 +240,7 @@ int run_minority(const Args& args) {
       rc.train_repeat.assign(static_cast<size_t>(classes), oversample);
       std::fill(rc.train_repeat.begin(), rc.train_repeat.begin() + majority, 1);
     }
-    const train::DataPair data = train::open_run_data(rc);
-    analysis::classifier_layer(*model_for(rc, *data.train), classes, layer);
+    train::open_run_data(rc);  // throws when a class has fewer images than rc asks for
     runs.push_back(rc);
   }
   std::error_code ec;

@@ -77,7 +77,7 @@ RowMatrix feature_rows(const Tensor& features, int64_t begin, int64_t end) {
   return chunk;
 }
 
-// Unbiased standard deviation (n - 1) divided by nothing; 0 for fewer than two values.
+// Unbiased standard deviation (divides by n - 1), as torch.std; 0 for fewer than two values.
 double unbiased_std(const std::vector<double>& v) {
   if (v.size() < 2) return 0.0;
   double mean = 0;

@@ -173,17 +173,6 @@ bool all_finite(const nn::Module& model) {
   return true;
 }
 
-// The config's model with its initial weights (drawn from Rng(seed), so a run is repeatable).
-std::shared_ptr<nn::Module> build_model(const TrainConfig& c) {
-  Rng rng(c.seed);
-  return models::make_model(c.model,
-                            {.input_shape = c.input_shape,
-                             .num_classes = c.num_classes,
-                             .hidden = c.hidden,
-                             .small_input = models::parse_variant(c.variant)},
-                            rng);
-}
-
 // The random training-time transforms the config asks for, or null.
 std::shared_ptr<const data::Transform> augmentation(const TrainConfig& c) {
   std::vector<std::shared_ptr<const data::Transform>> steps;
@@ -335,6 +324,16 @@ DataPair open_data(const std::string& spec, int64_t train_limit, int64_t test_li
   d.train = first_n(d.train, train_limit);
   d.test = first_n(d.test, test_limit);
   return d;
+}
+
+std::shared_ptr<nn::Module> build_model(const TrainConfig& c) {
+  Rng rng(c.seed);
+  return models::make_model(c.model,
+                            {.input_shape = c.input_shape,
+                             .num_classes = c.num_classes,
+                             .hidden = c.hidden,
+                             .small_input = models::parse_variant(c.variant)},
+                            rng);
 }
 
 DataPair open_run_data(const TrainConfig& c) {

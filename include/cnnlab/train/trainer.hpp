@@ -75,6 +75,10 @@ DataPair open_data(const std::string& spec, int64_t train_limit = 0, int64_t tes
 /// gives per-class values of the wrong count.
 DataPair open_run_data(const TrainConfig& config);
 
+/// The config's model with its initial weights, drawn from Rng(config.seed) so that a run is
+/// repeatable; config.input_shape and num_classes must be set (train() fills them from the data).
+std::shared_ptr<nn::Module> build_model(const TrainConfig& config);
+
 /// Trains from scratch into config.out (created; refuses a folder that already holds a
 /// checkpoint). Throws on bad settings, bad data, I/O failure and a non-finite loss (naming the
 /// epoch and step; the last good checkpoint is kept).
